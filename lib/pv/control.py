@@ -1,0 +1,64 @@
+"""Control letters and the client side of ``supervise/control``.
+
+The letters are runit's set.  ``send`` is what pv-svc and pv-ctl use; the
+supervisor's side of the FIFOs lives in ``pv.supervisedir``.
+"""
+
+import errno
+import os
+import signal
+
+from pv.diag import NotSupervised, TempError, reason_of
+from pv.servicedir import CONTROL_FIFO, OK_FIFO, supervise_dir
+
+# Letters that only deliver a signal to the service's main process.
+SIGNAL_LETTERS = {
+    "p": signal.SIGSTOP,
+    "c": signal.SIGCONT,
+    "h": signal.SIGHUP,
+    "a": signal.SIGALRM,
+    "i": signal.SIGINT,
+    "q": signal.SIGQUIT,
+    "1": signal.SIGUSR1,
+    "2": signal.SIGUSR2,
+    "t": signal.SIGTERM,
+    "k": signal.SIGKILL,
+}
+STATE_LETTERS = "udox"
+LETTERS = STATE_LETTERS + "".join(SIGNAL_LETTERS)
+
+
+def _open_nonblocking_writer(service, name):
+    path = os.path.join(supervise_dir(service), name)
+    try:
+        return os.open(path, os.O_WRONLY | os.O_NONBLOCK)
+    except OSError as exc:
+        # ENXIO: a FIFO nobody reads, i.e. no supervisor; ENOENT: never supervised.
+        if exc.errno in (errno.ENXIO, errno.ENOENT, errno.ENOTDIR):
+            raise NotSupervised(service) from None
+        raise TempError("control", service, reason_of(exc)) from None
+
+
+def is_supervised(service):
+    """True iff a supervisor holds ``service/supervise/ok`` open (svok(8))."""
+    try:
+        fd = _open_nonblocking_writer(service, OK_FIFO)
+    except NotSupervised:
+        return False
+    os.close(fd)
+    return True
+
+
+def send(service, letters):
+    """Write ``letters`` to the supervisor of ``service``.
+
+    Raises NotSupervised when nobody supervises it, TempError otherwise.
+    """
+    fd = _open_nonblocking_writer(service, CONTROL_FIFO)
+    try:
+        os.write(fd, letters.encode("ascii"))
+    except OSError as exc:
+        # EAGAIN: the supervisor is alive but not reading (hung); say so.
+        raise TempError("control", service, reason_of(exc)) from None
+    finally:
+        os.close(fd)

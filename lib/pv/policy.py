@@ -1,0 +1,54 @@
+"""Restart policy: when a run that ended is started again, and how soon.
+
+Pure functions over numbers, so the numbers in pv-servicedir(5) can be
+tested without a process.
+"""
+
+from dataclasses import dataclass
+from typing import FrozenSet, Optional
+
+QUICK_DEATH_SECS = 1.0    # a run that lived less than this (or start-secs) failed to start
+BACKOFF_FIRST_SECS = 0.1  # the delay after the second quick death in a row
+BACKOFF_CAP_SECS = 5.0    # delays double up to this
+
+
+@dataclass(frozen=True)
+class Policy:
+    restart: str = "always"                 # always | on-failure | never
+    exit_codes: FrozenSet[int] = frozenset([0])
+    start_secs: float = 0.0
+    max_retries: Optional[int] = None       # None: never give up
+
+
+def succeeded(policy, code, signum):
+    """Whether a run that ended with ``code`` (or was killed by ``signum``) succeeded."""
+    return signum is None and code in policy.exit_codes
+
+
+def wants_restart(policy, code, signum):
+    """Whether the restart knob asks for a new run after this ending."""
+    if policy.restart == "never":
+        return False
+    if policy.restart == "on-failure":
+        return not succeeded(policy, code, signum)
+    return True
+
+
+def is_quick_death(policy, uptime):
+    """A run that ended this soon counts as a failed start."""
+    return uptime < max(policy.start_secs, QUICK_DEATH_SECS)
+
+
+def backoff_delay(fails):
+    """Seconds to wait before the next start after ``fails`` quick deaths in a row.
+
+    The first respawn is immediate; then 0.1 s, doubling, capped at 5 s.
+    """
+    if fails <= 1:
+        return 0.0
+    return min(BACKOFF_FIRST_SECS * (2 ** (fails - 2)), BACKOFF_CAP_SECS)
+
+
+def gives_up(policy, fails):
+    """True when ``fails`` failed starts in a row exhaust ``max-retries``."""
+    return policy.max_retries is not None and fails > policy.max_retries

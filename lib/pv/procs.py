@@ -1,0 +1,167 @@
+"""Processes as the kernel shows them: reaping, /proc, the subreaper bit.
+
+Which processes belong to a service?  Those in its session or process
+group, everything descended from them, and orphans that were reparented to
+us (we are a child subreaper) and carry the service's marker variable in
+their environment.  One scan of /proc answers all three.
+"""
+
+import errno
+import os
+import signal
+from collections import namedtuple
+
+Proc = namedtuple("Proc", "pid ppid pgid sid start zombie")
+
+PR_SET_CHILD_SUBREAPER = 36
+
+
+def become_subreaper():
+    """Make orphaned descendants our children (Linux); False where unsupported."""
+    if not os.path.exists("/proc/self"):
+        return False
+    try:
+        import ctypes  # lazily: ctypes costs memory only where it is used
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def reap():
+    """Yield (pid, wait status) for every child that has exited, without blocking."""
+    while True:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        except InterruptedError:
+            continue
+        if pid == 0:
+            return
+        yield pid, status
+
+
+def parse_stat(data):
+    """A Proc from the bytes of /proc/PID/stat (comm may hold spaces and parens)."""
+    head, _, rest = data.rpartition(b")")
+    fields = rest.split()
+    pid = int(head.split(b" (", 1)[0])
+    return Proc(pid, int(fields[1]), int(fields[2]), int(fields[3]), int(fields[19]),
+                fields[0] == b"Z")
+
+
+def read_proc(pid):
+    """The Proc for ``pid``, or None if it does not exist (or /proc is missing)."""
+    try:
+        with open("/proc/%d/stat" % pid, "rb") as f:
+            return parse_stat(f.read())
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def proc_table():
+    """{pid: Proc} of every process now; empty without /proc."""
+    table = {}
+    try:
+        names = os.listdir("/proc")
+    except OSError:
+        return table
+    for name in names:
+        if name.isdigit():
+            proc = read_proc(int(name))
+            if proc is not None:
+                table[proc.pid] = proc
+    return table
+
+
+def has_marker(pid, marker):
+    """True if ``pid``'s environment holds exactly ``marker`` (b"NAME=value")."""
+    try:
+        with open("/proc/%d/environ" % pid, "rb") as f:
+            return marker in f.read().split(b"\0")
+    except OSError:
+        return False
+
+
+def children_map(table):
+    kids = {}
+    for proc in table.values():
+        kids.setdefault(proc.ppid, []).append(proc.pid)
+    return kids
+
+
+def with_descendants(table, roots):
+    """``roots`` and every process descended from them."""
+    kids = children_map(table)
+    found, todo = set(), list(roots)
+    while todo:
+        pid = todo.pop()
+        if pid not in found:
+            found.add(pid)
+            todo.extend(kids.get(pid, ()))
+    return found
+
+
+def belonging(table, session, marker, known):
+    """Live pids of the service whose session (and first group) is ``session``.
+
+    ``known`` are pids some other unit owns; orphans reparented to us that are
+    not known and carry ``marker`` are the service's too.
+    """
+    me = os.getpid()
+    roots = {p.pid for p in table.values() if session and session in (p.sid, p.pgid)}
+    for proc in table.values():
+        if proc.ppid == me and proc.pid not in known and proc.pid not in roots:
+            if has_marker(proc.pid, marker):
+                roots.add(proc.pid)
+    alive = with_descendants(table, roots)
+    return {pid for pid in alive if pid in table and not table[pid].zombie}
+
+
+def tagged_anywhere(table, marker):
+    """Live pids anywhere on the system that carry ``marker`` (and their descendants)."""
+    roots = {p.pid for p in table.values() if not p.zombie and has_marker(p.pid, marker)}
+    return {pid for pid in with_descendants(table, roots) if not table[pid].zombie}
+
+
+def signal_pids(pids, signum, group=0):
+    """Send ``signum`` to ``group`` (a process group, if non-zero) and each of ``pids``."""
+    if group:
+        try:
+            os.killpg(group, signum)
+        except OSError:
+            pass  # the group is gone: nothing to signal
+    for pid in pids:
+        try:
+            os.kill(pid, signum)
+        except OSError as exc:
+            if exc.errno != errno.ESRCH:
+                raise
+
+
+def group_exists(pgid):
+    """Whether any process (zombies included) is in group ``pgid``; for systems without /proc."""
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def wait_status_text(status):
+    """(exit code or None, signal or None) from a wait status."""
+    if os.WIFSIGNALED(status):
+        return None, os.WTERMSIG(status)
+    if os.WIFEXITED(status):
+        return os.WEXITSTATUS(status), None
+    return None, None
+
+
+def signal_name(signum):
+    try:
+        return signal.Signals(signum).name
+    except ValueError:
+        return "signal %d" % signum

@@ -1,0 +1,117 @@
+"""A service directory and its logger, joined by a pipe this object holds.
+
+The pipe from ``S`` to ``S/log`` is made once, when supervision begins, and
+both ends stay open here; so when either side restarts nothing already
+written into the pipe is lost.  The service also coordinates ``x``: take the
+service down, then close the pipe so the logger reads EOF, then report gone.
+"""
+
+import os
+
+from pv import servicedir
+from pv.states import Event, Phase, Want
+from pv.supervise import RUN_PHASES, Unit
+
+
+class Service:
+    """The Unit for ``S``, and one for ``S/log`` if that directory exists."""
+
+    def __init__(self, path, label, host):
+        self.path, self.label, self.host = path, label, host
+        self.loop = host.loop
+        self.pipe = None
+        self.main = Unit(path, label, self)
+        self.log = None
+        if servicedir.has_log(path):
+            self.log = Unit(os.path.join(path, servicedir.LOG),
+                            os.path.join(label, servicedir.LOG), self, is_log=True)
+        self._closing_log = False
+        self.gone = False
+
+    def units(self):
+        return (self.main, self.log) if self.log else (self.main,)
+
+    def open(self):
+        """Lock and create supervise/ for each unit; TempError if one is already supervised."""
+        opened = []
+        try:
+            for unit in self.units():
+                unit.sv.acquire()
+                opened.append(unit)
+                self.loop.add_reader(unit.sv.open_fifos(), self._reader(unit))
+        except Exception:
+            for unit in opened:
+                self.loop.remove_reader(unit.sv.control_fd)
+                unit.sv.close()
+            raise
+        if self.log:
+            self.pipe = os.pipe()
+            self.log.stdin, self.main.stdout = self.pipe
+
+    def _reader(self, unit):
+        def on_control():
+            for letter in unit.sv.read_control():
+                unit.command(letter)
+        return on_control
+
+    def begin(self, want_main=None, want_log=None):
+        """Start supervising: the logger first, so it is reading when the service writes."""
+        if self.log:
+            self.log.begin(want_log or Want.UP)
+        up = servicedir.normally_up(self.path)
+        self.main.begin(want_main or (Want.UP if up else Want.DOWN))
+
+    def exit(self):
+        """Take everything down, then report gone (SIGTERM, or ``x``)."""
+        self.main.want = Want.EXIT
+        self.main.handle(Event.EXIT)
+
+    # --- what units ask of their host -------------------------------------
+    def track(self, pid, callback):
+        self.host.track(pid, callback)
+
+    def known_pids(self):
+        return self.host.known_pids()
+
+    def report(self, unit, level, text):
+        self.host.report(unit, level, text)
+
+    def unit_fatal(self, unit):
+        self.host.unit_fatal(self, unit)
+
+    def unit_changed(self, unit):
+        if self.gone:
+            return
+        main_done = self.main.want is Want.EXIT and self.main.phase in (Phase.DOWN, Phase.FATAL)
+        if not main_done:
+            return
+        if self.log and not self._closing_log:
+            self._close_log()
+        if self.log is None or self.log.phase in (Phase.DOWN, Phase.FATAL):
+            self._release()
+
+    def _close_log(self):
+        """The service is down for good: let the logger read EOF and exit by itself."""
+        self._closing_log = True
+        for fd in self.pipe:
+            os.close(fd)
+        self.pipe = None
+        self.main.stdout = self.log.stdin = None
+        log = self.log
+        log.want = Want.EXIT
+        if log.phase in RUN_PHASES:
+            # A logger that ignores EOF is stopped like any service.
+            self.loop.call_later(log.kill_timeout_secs(), lambda: log.handle(Event.EXIT))
+        else:
+            log.handle(Event.EXIT)
+
+    def _release(self):
+        self.gone = True
+        for unit in self.units():
+            self.loop.remove_reader(unit.sv.control_fd)
+            unit.sv.close()
+        if self.pipe:
+            for fd in self.pipe:
+                os.close(fd)
+            self.pipe = None
+        self.host.service_gone(self)

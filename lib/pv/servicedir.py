@@ -1,0 +1,165 @@
+"""The service-directory contract: file names, knob files, and their parsing.
+
+Every on-disk name pv uses lives here, so pv-servicedir(5) can be checked
+against one place.  Knob readers raise ``KnobError`` for bad content; the
+supervisor reports it and falls back to the default.
+"""
+
+import os
+import signal
+
+RUN = "run"
+FINISH = "finish"
+DOWN = "down"
+LOG = "log"
+ENVDIR = "env"
+CHECK = "check"
+SUPERVISE = "supervise"
+
+LOCK_FILE = "lock"
+CONTROL_FIFO = "control"
+OK_FIFO = "ok"
+STATUS_FILE = "status"
+STAT_FILE = "stat"
+PID_FILE = "pid"
+STATE_FILE = "state"
+EVENT_DIR = "event"
+
+TIMEOUT_KILL = "timeout-kill"
+TIMEOUT_FINISH = "timeout-finish"
+DOWN_SIGNAL = "down-signal"
+START_SECS = "start-secs"
+MAX_RETRIES = "max-retries"
+RESTART = "restart"
+EXIT_CODES = "exit-codes"
+GROUP = "group"
+
+DEFAULT_TIMEOUT_KILL_MS = 10000
+DEFAULT_TIMEOUT_FINISH_MS = 5000
+
+# The environment variable every process of a service inherits, so that
+# descendants that leave the process group can still be attributed to it.
+MARKER_VAR = "PV_SERVICE"
+
+
+class KnobError(ValueError):
+    """A knob file exists but its content is not valid."""
+
+
+def read_first_line(path):
+    """The first line of ``path`` without surrounding white space, or None if absent."""
+    try:
+        with open(path, "rb") as f:
+            line = f.readline(4096)
+    except FileNotFoundError:
+        return None
+    return line.decode("utf-8", "replace").strip()
+
+
+def read_int(service, name, default, minimum=0):
+    """An integer knob file, or ``default`` when the file is absent or empty."""
+    text = read_first_line(os.path.join(service, name))
+    if not text:
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        raise KnobError("%s: not a number: %r" % (name, text)) from None
+    if value < minimum:
+        raise KnobError("%s: must be at least %d" % (name, minimum))
+    return value
+
+
+def parse_signal(text):
+    """A signal number from ``TERM``, ``SIGTERM`` or ``15``; ValueError if unknown."""
+    text = text.strip()
+    if text.isdigit():
+        number = int(text)
+        if 0 < number < signal.NSIG:
+            return number
+        raise ValueError("no such signal: %s" % text)
+    name = text.upper()
+    name = name if name.startswith("SIG") else "SIG" + name
+    try:
+        return int(getattr(signal.Signals, name))
+    except AttributeError:
+        raise ValueError("no such signal: %s" % text) from None
+
+
+def read_signal(service, name, default):
+    text = read_first_line(os.path.join(service, name))
+    if not text:
+        return default
+    try:
+        return parse_signal(text)
+    except ValueError as exc:
+        raise KnobError("%s: %s" % (name, exc)) from None
+
+
+def read_envdir(path):
+    """envdir(8) semantics: {NAME: value or None (unset)} from the files in ``path``.
+
+    The value is the first line with trailing spaces and tabs removed and
+    NUL bytes turned into newlines; an empty file unsets the variable.
+    """
+    changes = {}
+    try:
+        names = sorted(os.listdir(path))
+    except FileNotFoundError:
+        return changes
+    for name in names:
+        if name.startswith(".") or "=" in name:
+            continue
+        with open(os.path.join(path, name), "rb") as f:
+            data = f.read(65536)
+        if not data:
+            changes[name] = None
+            continue
+        first = data.split(b"\n", 1)[0].rstrip(b" \t").replace(b"\0", b"\n")
+        changes[name] = os.fsdecode(first)
+    return changes
+
+
+def apply_env(base, changes):
+    """A new environment: ``base`` with ``changes`` (None = unset) applied."""
+    env = dict(base)
+    for name, value in changes.items():
+        if value is None:
+            env.pop(name, None)
+        else:
+            env[name] = value
+    return env
+
+
+def read_exit_codes(service):
+    """The set of exit codes that count as success (``exit-codes``; default {0})."""
+    try:
+        with open(os.path.join(service, EXIT_CODES), encoding="utf-8") as f:
+            words = f.read().replace(",", " ").split()
+    except FileNotFoundError:
+        return frozenset([0])
+    try:
+        return frozenset(int(word) for word in words)
+    except ValueError:
+        raise KnobError("%s: not a list of numbers" % EXIT_CODES) from None
+
+
+def read_restart(service):
+    """``always`` (default), ``on-failure`` or ``never``."""
+    text = read_first_line(os.path.join(service, RESTART)) or "always"
+    if text not in ("always", "on-failure", "never"):
+        raise KnobError("%s: must be always, on-failure or never" % RESTART)
+    return text
+
+
+def has_log(service):
+    return os.path.isdir(os.path.join(service, LOG))
+
+
+def normally_up(service):
+    return not os.path.exists(os.path.join(service, DOWN))
+
+
+def supervise_dir(service):
+    """``service/supervise``, followed if it is a symlink."""
+    return os.path.join(service, SUPERVISE)

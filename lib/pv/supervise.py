@@ -1,0 +1,420 @@
+"""The supervisor of one directory: an explicit (phase, event) -> action table.
+
+A ``Unit`` starts ``./run``, notices when it ends, takes down what it left
+behind, runs ``./finish``, and decides whether and when to start again.  It
+never blocks: every wait is a timer or a child's exit, delivered by the
+``Host`` (pv-run's or pv-scan's loop) as an event.  pv-run and pv-scan drive
+this same class.
+"""
+
+import os
+import signal
+import time
+
+from pv import policy, procs, servicedir, spawn
+from pv.states import RUNIT_STATE, Event, Phase, Want
+from pv.status import RunitStatus, State
+from pv.supervisedir import SuperviseDir
+
+POLL_FIRST_SECS = 0.005   # leftovers that are not our children: poll, backing off
+POLL_CAP_SECS = 0.25
+# Variables that address the supervisor's own manager, never the service.
+PRIVATE_VARS = ("NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID", "LISTEN_FDS", "LISTEN_PID",
+                "LISTEN_FDNAMES")
+RUN_PHASES = (Phase.STARTING, Phase.RUNNING, Phase.READY)
+
+
+class Unit:
+    """One service directory under supervision (a service, or its logger)."""
+
+    def __init__(self, path, label, host, is_log=False, stdin=None, stdout=None):
+        self.path = path              # absolute
+        self.label = label            # as the user named it, for messages
+        self.host = host
+        self.is_log = is_log
+        self.stdin, self.stdout = stdin, stdout
+        self.sv = SuperviseDir(path)
+        self.marker = ("%s=%s" % (servicedir.MARKER_VAR, path)).encode()
+        self.phase = Phase.DOWN
+        self.want = Want.UP
+        self.run = self.finish = None     # Popen objects
+        self.session = 0                  # the run's session and process group id
+        self.started = 0.0                # monotonic time the run started
+        self.got_term = self.paused = False
+        self.record = State(supervisor=os.getpid())
+        self.runit = RunitStatus(time.time_ns(), 0, False, True, False, 0)
+        self.leftover_pid = 0
+        self.policy = policy.Policy()
+        self._deadline = self._poll = None   # Timers
+        self._poll_delay = POLL_FIRST_SECS
+        self._last_warning = None
+        self._published = None      # the state line last written
+
+    # --- the table -------------------------------------------------------
+    TABLE = {
+        (Phase.DOWN, Event.UP): "_start_fresh",
+        (Phase.BACKOFF, Event.UP): "_start_fresh",
+        (Phase.FATAL, Event.UP): "_start_fresh",
+        (Phase.DOWN, Event.ONCE): "_start_fresh",
+        (Phase.BACKOFF, Event.ONCE): "_start_fresh",
+        (Phase.FATAL, Event.ONCE): "_start_fresh",
+        (Phase.STARTING, Event.DOWN): "_stop",
+        (Phase.RUNNING, Event.DOWN): "_stop",
+        (Phase.READY, Event.DOWN): "_stop",
+        (Phase.BACKOFF, Event.DOWN): "_go_down",
+        (Phase.FATAL, Event.DOWN): "_go_down",
+        (Phase.STARTING, Event.EXIT): "_stop",
+        (Phase.RUNNING, Event.EXIT): "_stop",
+        (Phase.READY, Event.EXIT): "_stop",
+        (Phase.BACKOFF, Event.EXIT): "_go_down",
+        (Phase.FATAL, Event.EXIT): "_go_down",
+        (Phase.STARTING, Event.RUN_EXITED): "_run_ended",
+        (Phase.RUNNING, Event.RUN_EXITED): "_run_ended",
+        (Phase.READY, Event.RUN_EXITED): "_run_ended",
+        (Phase.STOPPING, Event.RUN_EXITED): "_run_ended",
+        (Phase.STOPPING, Event.KILL_TIMER): "_kill_all",
+        (Phase.CLEANUP, Event.KILL_TIMER): "_kill_all",
+        (Phase.CLEANUP, Event.LEFTOVERS_GONE): "_after_cleanup",
+        (Phase.FINISHING, Event.FINISH_TIMER): "_kill_finish",
+        (Phase.FINISHING, Event.FINISH_EXITED): "_decide",
+        (Phase.BACKOFF, Event.BACKOFF_TIMER): "_start",
+        (Phase.STARTING, Event.STARTED_TIMER): "_started",
+        (Phase.STARTING, Event.READY): "_ready",
+        (Phase.RUNNING, Event.READY): "_ready",
+    }
+
+    def handle(self, event):
+        """Apply ``event``; publish the records if anything changed."""
+        action = self.TABLE.get((self.phase, event))
+        if action is not None:
+            getattr(self, action)()
+        self.publish()
+
+    def command(self, letter):
+        """One control letter, as written to ``supervise/control``."""
+        if letter == "u":
+            self.want = Want.UP
+            self.handle(Event.UP)
+        elif letter == "d":
+            self.want = Want.DOWN
+            self.handle(Event.DOWN)
+        elif letter == "o":
+            self.want = Want.DOWN      # as runit: once means "up now, down when it ends"
+            self.handle(Event.ONCE)
+        elif letter == "x" and not self.is_log:
+            self.want = Want.EXIT
+            self.handle(Event.EXIT)
+        elif letter in "pc" and self.run is not None:
+            self.paused = letter == "p"
+            self._signal_run(letter)
+            self.publish()
+        elif letter in "haiq12tk":
+            self._signal_run(letter)
+        # anything else is ignored, as runsv ignores it
+
+    # --- starting --------------------------------------------------------
+    def begin(self, want):
+        """Start supervising: publish, then start ``run`` if ``want`` is up."""
+        self.want = want
+        if want is Want.UP:
+            self._start()
+        self.publish()
+
+    def _start_fresh(self):
+        self.record.fails = 0
+        self._start()
+
+    def _start(self):
+        self._cancel_timers()
+        self.policy = self._read_policy()
+        try:
+            self.run = spawn.spawn(["./run"], self.path, self._environment(),
+                                   stdin=self.stdin, stdout=self.stdout)
+        except OSError as exc:
+            self._start_failed("unable to start ./run: %s" % (exc.strerror or exc))
+            return
+        self._last_warning = None
+        self.host.track(self.run.pid, self._on_run_exit)
+        self.session = self.run.pid
+        self.started = time.monotonic()
+        self.got_term = self.paused = False
+        self.record.reason = ""
+        self.record.next_try = None
+        self.record.ready_since = None
+        proc = procs.read_proc(self.run.pid)
+        self.record.pid_start = proc.start if proc else 0
+        if self.policy.start_secs > 0:
+            self._set_phase(Phase.STARTING)
+            self._deadline = self.host.loop.call_later(
+                self.policy.start_secs, lambda: self.handle(Event.STARTED_TIMER))
+        else:
+            self._set_phase(Phase.RUNNING)
+
+    def _start_failed(self, text):
+        self.record.fails += 1
+        self.record.reason = text
+        if text != self._last_warning:
+            self.host.report(self, "warning", text)
+            self._last_warning = text
+        delay = policy.backoff_delay(max(self.record.fails, 2))
+        self._backoff_or_fatal(delay)
+
+    def _started(self):
+        self.record.fails = 0
+        self._set_phase(Phase.RUNNING)
+
+    def _ready(self):
+        self.record.ready_since = time.time()
+        self._set_phase(Phase.READY)
+
+    def _environment(self):
+        env = {k: v for k, v in os.environ.items() if k not in PRIVATE_VARS}
+        try:
+            env = servicedir.apply_env(env, servicedir.read_envdir(
+                os.path.join(self.path, servicedir.ENVDIR)))
+        except OSError as exc:
+            self._warn_knob("unable to read env/: %s" % (exc.strerror or exc))
+        name, _, value = self.marker.decode().partition("=")
+        env[name] = value
+        return env
+
+    def _read_policy(self):
+        return policy.Policy(
+            restart=self._knob(servicedir.read_restart, (self.path,), "always"),
+            exit_codes=self._knob(servicedir.read_exit_codes, (self.path,), frozenset([0])),
+            start_secs=self._knob(servicedir.read_int, (self.path, servicedir.START_SECS, 0), 0),
+            max_retries=self._knob(servicedir.read_int,
+                                   (self.path, servicedir.MAX_RETRIES, None), None))
+
+    def _knob(self, reader, args, default):
+        """Read one knob; a bad one is reported and its default used."""
+        try:
+            return reader(*args)
+        except (servicedir.KnobError, OSError) as exc:
+            self._warn_knob("unable to read %s" % (exc,) if isinstance(exc, OSError)
+                            else "bad knob %s" % (exc,))
+            return default
+
+    def _warn_knob(self, text):
+        self.host.report(self, "warning", text)
+
+    # --- stopping --------------------------------------------------------
+    def _stop(self):
+        signum = self._knob(servicedir.read_signal,
+                            (self.path, servicedir.DOWN_SIGNAL, signal.SIGTERM), signal.SIGTERM)
+        self._signal_all(signum)
+        self.got_term = signum == signal.SIGTERM
+        self._set_phase(Phase.STOPPING)
+        self._arm_kill_timer()
+
+    def _signal_all(self, signum):
+        """Send ``signum`` (then CONT, so stopped processes see it) to everything of the run."""
+        pids = self._leftovers()
+        procs.signal_pids(pids, signum, group=self.session)
+        if signum not in (signal.SIGKILL, signal.SIGCONT):
+            procs.signal_pids(pids, signal.SIGCONT, group=self.session)
+
+    def kill_timeout_secs(self):
+        """timeout-kill in seconds; 0 means never escalate to SIGKILL."""
+        ms = self._knob(servicedir.read_int, (self.path, servicedir.TIMEOUT_KILL,
+                                              servicedir.DEFAULT_TIMEOUT_KILL_MS),
+                        servicedir.DEFAULT_TIMEOUT_KILL_MS)
+        return ms / 1000.0
+
+    def _arm_kill_timer(self):
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
+        secs = self.kill_timeout_secs()
+        if secs > 0:
+            self._deadline = self.host.loop.call_later(secs, lambda: self.handle(Event.KILL_TIMER))
+
+    def _kill_all(self):
+        self._signal_all(signal.SIGKILL)
+        self._deadline = None
+        self._schedule_poll()
+
+    def _signal_run(self, letter):
+        from pv.control import SIGNAL_LETTERS
+        if self.run is None or self.phase not in RUN_PHASES + (Phase.STOPPING,):
+            return
+        signum = SIGNAL_LETTERS[letter]
+        if signum == signal.SIGTERM:
+            self.got_term = True
+        try:
+            os.kill(self.run.pid, signum)
+        except OSError:
+            pass  # it has exited; its SIGCHLD is on the way
+        self.publish()
+
+    # --- after run ends --------------------------------------------------
+    def _on_run_exit(self, status):
+        spawn.reaped(self.run, status)
+        self.record.exit_code, self.record.exit_signal = procs.wait_status_text(status)
+        self.handle(Event.RUN_EXITED)
+
+    def _run_ended(self):
+        uptime = time.monotonic() - self.started
+        if self.phase is not Phase.STOPPING and self.want is Want.UP:
+            if policy.is_quick_death(self.policy, uptime):
+                self.record.fails += 1
+            else:
+                self.record.fails = 0
+        stopping = self.phase is Phase.STOPPING
+        self.run = None
+        left = self._leftovers()
+        if not left:
+            self._after_cleanup()
+            return
+        self.leftover_pid = min(left)
+        self._set_phase(Phase.CLEANUP)
+        if not stopping:
+            signum = self._knob(servicedir.read_signal, (self.path, servicedir.DOWN_SIGNAL,
+                                                         signal.SIGTERM), signal.SIGTERM)
+            self._signal_all(signum)
+            self._arm_kill_timer()
+        self._schedule_poll()
+
+    def _leftovers(self):
+        """Live pids of the run: its session, its descendants, marked orphans."""
+        table = procs.proc_table()
+        if not table:   # no /proc: the process group is all we can see
+            alive = procs.group_exists(self.session) if self.session else False
+            return {self.session} if alive else set()
+        return procs.belonging(table, self.session, self.marker, self.host.known_pids())
+
+    def _schedule_poll(self):
+        if self._poll is not None:
+            self._poll.cancel()
+        self._poll = self.host.loop.call_later(self._poll_delay, self.recheck)
+        self._poll_delay = min(self._poll_delay * 2, POLL_CAP_SECS)
+
+    def recheck(self):
+        """Called on a poll timer and after any child is reaped: are leftovers gone?"""
+        if self.phase is not Phase.CLEANUP:
+            return
+        left = self._leftovers()
+        if left:
+            if self.leftover_pid not in left:
+                self.leftover_pid = min(left)
+                self.publish()
+            if self._poll is None or self._poll.cancelled:
+                self._schedule_poll()
+            return
+        self.handle(Event.LEFTOVERS_GONE)
+
+    def _after_cleanup(self):
+        self._cancel_timers()
+        self._poll_delay = POLL_FIRST_SECS
+        self.session = 0
+        self.leftover_pid = 0
+        finish = os.path.join(self.path, servicedir.FINISH)
+        if os.access(finish, os.X_OK):
+            self._run_finish()
+        else:
+            self._decide()
+
+    def _run_finish(self):
+        code, signum = self.record.exit_code, self.record.exit_signal
+        argv = ["./finish", str(-1 if signum else code), str(signum or 0)]
+        try:
+            self.finish = spawn.spawn(argv, self.path, self._environment(),
+                                      stdin=self.stdin, stdout=self.stdout)
+        except OSError as exc:
+            self.host.report(self, "warning", "unable to start ./finish: %s" % exc.strerror)
+            self._decide()
+            return
+        self.host.track(self.finish.pid, self._on_finish_exit)
+        self._set_phase(Phase.FINISHING)
+        ms = self._knob(servicedir.read_int, (self.path, servicedir.TIMEOUT_FINISH,
+                                              servicedir.DEFAULT_TIMEOUT_FINISH_MS),
+                        servicedir.DEFAULT_TIMEOUT_FINISH_MS)
+        if ms > 0:
+            self._deadline = self.host.loop.call_later(
+                ms / 1000.0, lambda: self.handle(Event.FINISH_TIMER))
+
+    def _on_finish_exit(self, status):
+        spawn.reaped(self.finish, status)
+        self.handle(Event.FINISH_EXITED)
+
+    def _kill_finish(self):
+        self._deadline = None
+        procs.signal_pids((), signal.SIGKILL, group=self.finish.pid)
+
+    def _decide(self):
+        """The run (and finish) are over: start again now, later, or never."""
+        self._cancel_timers()
+        self.finish = None
+        code, signum = self.record.exit_code, self.record.exit_signal
+        if self.want is not Want.UP:
+            self._go_down()
+        elif not policy.wants_restart(self.policy, code, signum):
+            self.want = Want.DOWN
+            self._go_down()
+        else:
+            self.record.restarts += 1
+            self._backoff_or_fatal(policy.backoff_delay(self.record.fails))
+
+    def _backoff_or_fatal(self, delay):
+        if policy.gives_up(self.policy, self.record.fails):
+            self._set_phase(Phase.FATAL)
+            self.host.report(self, "warning", "giving up after %d failed starts in a row"
+                             % self.record.fails)
+            self.host.unit_fatal(self)
+        elif delay <= 0:
+            self._start()
+        else:
+            self.record.next_try = time.time() + delay
+            self._set_phase(Phase.BACKOFF)
+            self._deadline = self.host.loop.call_later(delay,
+                                                       lambda: self.handle(Event.BACKOFF_TIMER))
+
+    def _go_down(self):
+        self._cancel_timers()
+        self.record.next_try = None
+        self._set_phase(Phase.DOWN)
+
+    def _cancel_timers(self):
+        for timer in (self._deadline, self._poll):
+            if timer is not None:
+                timer.cancel()
+        self._deadline = self._poll = None
+
+    # --- records ---------------------------------------------------------
+    def _set_phase(self, phase):
+        self.phase = phase
+
+    def current_pid(self):
+        """The pid the status files show: run, then leftovers, then finish."""
+        if self.phase in RUN_PHASES + (Phase.STOPPING,) and self.run is not None:
+            return self.run.pid
+        if self.phase is Phase.CLEANUP:
+            return self.leftover_pid
+        if self.phase is Phase.FINISHING and self.finish is not None:
+            return self.finish.pid
+        return 0
+
+    def publish(self):
+        """Rewrite supervise/ if what it shows changed, then notify the host."""
+        pid = self.current_pid()
+        state = RUNIT_STATE[self.phase]
+        runit = RunitStatus(self.runit.changed_ns, pid, self.paused,
+                            self.want is Want.UP, self.got_term, state)
+        if (pid, state) != (self.runit.pid, self.runit.state):
+            runit.changed_ns = time.time_ns()
+        record = self.record
+        record.state = self.phase.shown
+        record.pid = pid
+        record.want = self.want.value
+        record.since = runit.changed_ns / 1e9
+        line = record.to_json()
+        if runit == self.runit and line == self._published:
+            return
+        self.runit = runit
+        self._published = line
+        try:
+            self.sv.publish(runit, record)
+        except OSError as exc:
+            self.host.report(self, "warning", "unable to write %s: %s"
+                             % (self.sv.path, exc.strerror))
+        self.host.unit_changed(self)

@@ -1,0 +1,137 @@
+"""The supervisor's side of ``S/supervise/``: the lock, the FIFOs, the records.
+
+Byte-compatible with runit's runsv: ``lock`` held with flock; ``control``
+and ``ok`` are FIFOs (0600) that the supervisor keeps open, ``control``
+read+write so reads never see EOF; ``status``/``stat``/``pid``/``state`` are
+rewritten by rename on every change, and then every FIFO in ``event/`` gets a
+byte so that waiters wake without polling.
+"""
+
+import errno
+import fcntl
+import os
+import stat
+import time
+
+from pv import status
+from pv.diag import TempError, reason_of
+from pv.servicedir import CONTROL_FIFO, EVENT_DIR, LOCK_FILE, OK_FIFO, supervise_dir
+
+EVENT_DIR_MODE = 0o1733   # anyone may add a FIFO to wait on; only the owner lists
+STALE_EVENT_SECS = 60.0   # a FIFO nobody has read for this long belongs to a dead waiter
+
+
+def _make_dir(path):
+    """mkdir ``path``; if it is a dangling symlink, create what it points to."""
+    if os.path.islink(path) and not os.path.exists(path):
+        os.makedirs(os.path.realpath(path), mode=0o755, exist_ok=True)
+    os.makedirs(path, mode=0o755, exist_ok=True)
+
+
+def _make_fifo(path):
+    try:
+        os.mkfifo(path, 0o600)
+    except FileExistsError:
+        if not stat.S_ISFIFO(os.lstat(path).st_mode):
+            os.unlink(path)
+            os.mkfifo(path, 0o600)
+    os.chmod(path, 0o600)
+
+
+class SuperviseDir:
+    """``service/supervise`` as owned by its one supervisor."""
+
+    def __init__(self, service):
+        self.service = service
+        self.path = supervise_dir(service)
+        self.lock_fd = self.control_fd = self.control_keep_fd = self.ok_fd = -1
+
+    def acquire(self):
+        """Take the lock; TempError if another supervisor holds it."""
+        try:
+            _make_dir(self.path)
+            self.lock_fd = os.open(os.path.join(self.path, LOCK_FILE),
+                                   os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        except OSError as exc:
+            raise TempError("create", os.path.join(self.path, LOCK_FILE), reason_of(exc))
+        try:
+            fcntl.flock(self.lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            os.close(self.lock_fd)
+            self.lock_fd = -1
+            reason = reason_of(exc)
+            if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN):
+                reason = "another supervisor is running"
+            raise TempError("lock", os.path.join(self.path, LOCK_FILE), reason) from None
+
+    def open_fifos(self):
+        """Create and open control and ok; return the fd to watch for commands."""
+        control = os.path.join(self.path, CONTROL_FIFO)
+        ok = os.path.join(self.path, OK_FIFO)
+        try:
+            _make_fifo(control)
+            _make_fifo(ok)
+            self.control_fd = os.open(control, os.O_RDONLY | os.O_NONBLOCK)
+            self.control_keep_fd = os.open(control, os.O_WRONLY | os.O_NONBLOCK)
+            self.ok_fd = os.open(ok, os.O_RDONLY | os.O_NONBLOCK)
+            events = os.path.join(self.path, EVENT_DIR)
+            os.makedirs(events, exist_ok=True)
+            os.chmod(events, EVENT_DIR_MODE)
+        except OSError as exc:
+            raise TempError("create", self.path + "/" + CONTROL_FIFO, reason_of(exc)) from None
+        return self.control_fd
+
+    def read_control(self):
+        """The letters written to ``control`` since the last read ('' if none)."""
+        try:
+            return os.read(self.control_fd, 1024).decode("latin-1")
+        except (BlockingIOError, InterruptedError):
+            return ""
+
+    def publish(self, runit, state):
+        """Write every record, then wake the waiters."""
+        status.write_all(self.path, runit, state)
+        self.notify(b"s")
+
+    def notify(self, event):
+        """Write ``event`` to every FIFO in ``event/``; drop those of dead waiters."""
+        events = os.path.join(self.path, EVENT_DIR)
+        try:
+            names = os.listdir(events)
+        except OSError:
+            return
+        for name in names:
+            self._poke(os.path.join(events, name), event)
+
+    @staticmethod
+    def _poke(path, event):
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK)
+        except OSError as exc:
+            if exc.errno == errno.ENXIO:
+                _unlink_if_stale(path)
+            return
+        try:
+            os.write(fd, event)
+        except OSError:
+            pass  # a waiter that does not read is slow, not our problem
+        finally:
+            os.close(fd)
+
+    def close(self):
+        """Close every fd, the lock last: from then on svok says 'not running'."""
+        for name in ("ok_fd", "control_keep_fd", "control_fd", "lock_fd"):
+            fd = getattr(self, name)
+            if fd >= 0:
+                os.close(fd)
+                setattr(self, name, -1)
+
+
+def _unlink_if_stale(path):
+    # A waiter creates its FIFO and opens it at once; only an old FIFO with no
+    # reader is a leftover from a waiter that died.
+    try:
+        if time.time() - os.lstat(path).st_mtime > STALE_EVENT_SECS:
+            os.unlink(path)
+    except OSError:
+        pass

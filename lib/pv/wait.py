@@ -1,0 +1,118 @@
+"""Waiting for a service to reach a state, woken by the supervisor.
+
+A waiter makes a FIFO in ``supervise/event/`` and holds it open for
+reading; the supervisor writes a byte to every FIFO there after each state
+change.  So a wait costs no CPU and reacts as soon as the status is written.
+A slow liveness check (every ``LIVENESS_SECS``) notices a supervisor that
+died without saying so.
+"""
+
+import os
+import select
+import time
+
+from pv import control, status
+from pv.diag import NotSupervised, TempError, reason_of
+from pv.servicedir import EVENT_DIR, supervise_dir
+from pv.states import RUNIT_DOWN, RUNIT_RUN
+
+LIVENESS_SECS = 2.0
+UP_PHASES = ("starting", "running", "ready")
+FINISHED_PHASES = ("down", "backoff", "fatal")
+
+
+def reached(condition, state, runit, old_pid=0):
+    """Whether the records show ``condition``; ``old_pid`` must have been replaced."""
+    if condition in ("up", "ready"):
+        if runit.state != RUNIT_RUN or not runit.pid or runit.pid == old_pid:
+            return False
+        if state.state not in UP_PHASES:
+            return False
+        return condition == "up" or state.state == "ready" or not state.extra.get("readiness")
+    if condition == "down":
+        return state.state not in UP_PHASES + ("stopping",) or runit.state == RUNIT_DOWN
+    if condition == "finished":
+        return state.state in FINISHED_PHASES and runit.state == RUNIT_DOWN
+    raise ValueError("unknown condition: %s" % condition)
+
+
+CONDITIONS = ("up", "ready", "down", "finished")
+
+
+class Listener:
+    """A FIFO in ``S/supervise/event/``, open for reading until ``close()``."""
+
+    def __init__(self, service):
+        self.service = service
+        directory = os.path.join(supervise_dir(service), EVENT_DIR)
+        self.path = os.path.join(directory, "w%d.%d" % (os.getpid(), time.monotonic_ns()))
+        self.fd = -1
+        try:
+            os.mkfifo(self.path, 0o600)
+            self.fd = os.open(self.path, os.O_RDONLY | os.O_NONBLOCK)
+        except OSError:
+            # No event directory we may use (an older supervisor, or another
+            # user's service): fall back to polling with back-off.
+            self.close()
+
+    def drain(self):
+        try:
+            while os.read(self.fd, 512):
+                pass
+        except (BlockingIOError, InterruptedError):
+            pass
+
+    def close(self):
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+        try:
+            os.unlink(self.path)
+        except OSError:
+            pass
+
+
+def read_records(service):
+    """(State, RunitStatus) of ``service``; NotSupervised or TempError if unreadable."""
+    path = supervise_dir(service)
+    try:
+        return status.read_state(path), status.read_status(path)
+    except FileNotFoundError:
+        raise NotSupervised(service) from None
+    except OSError as exc:
+        raise TempError("read status of", service, reason_of(exc)) from None
+    except ValueError:
+        raise TempError("read status of", service, "bad format") from None
+
+
+def wait_all(listeners, condition, deadline, old_pids):
+    """Block until every listener's service shows ``condition`` or ``deadline`` passes.
+
+    Returns the services that did not get there (empty: success).
+    """
+    pending = list(listeners)
+    poll_delay = 0.01
+    while True:
+        pending = [ls for ls in pending if not _reached_now(ls, condition, old_pids)]
+        if not pending:
+            return []
+        now = time.monotonic()
+        if deadline is not None and now >= deadline:
+            return [ls.service for ls in pending]
+        fds = [ls.fd for ls in pending if ls.fd >= 0]
+        timeout = LIVENESS_SECS if len(fds) == len(pending) else poll_delay
+        poll_delay = min(poll_delay * 2, 0.5)
+        if deadline is not None:
+            timeout = min(timeout, deadline - now)
+        readable, _, _ = select.select(fds, [], [], timeout)
+        for ls in pending:
+            if ls.fd in readable:
+                ls.drain()
+
+
+def _reached_now(listener, condition, old_pids):
+    service = listener.service
+    if not control.is_supervised(service):
+        raise NotSupervised(service)
+    state, runit = read_records(service)
+    return reached(condition, state, runit, old_pids.get(service, 0))
