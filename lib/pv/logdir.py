@@ -1,0 +1,245 @@
+"""The log directory contract (pv-logdir(5)): names, lock, current, rotation.
+
+A LogDir owns one directory: the exclusive lock on ``lock``, the open
+``current``, its size, and rotation to ``@TAI64N.s`` / ``.u``.  It never
+sleeps, prints or exits: every system call that may fail transiently goes
+through ``retry(what, fn)``, supplied by the pump, which reports and backs off.
+
+The lock file also carries one word about the writer that holds it, read by
+the next pv-log that opens the directory after a crash (``MARK_*``).
+"""
+
+import errno
+import fcntl
+import os
+import stat
+import time
+
+from pv import logconfig, tai64n
+from pv.diag import TempError, reason_of
+from pv.logproc import Processor
+
+CURRENT = "current"
+LOCK = "lock"
+CONFIG = "config"
+STATE = "state"
+NEWSTATE = "newstate"
+MODE_CURRENT = 0o644    # while being written (svlogd)
+MODE_DONE = 0o744       # closed cleanly / rotated (svlogd marks them so)
+ROTATED_LEN = 27        # "@" + 24 hex digits + "." + one of "s", "u", "t"
+
+MARK_PLAIN = b"pv-log plain\n"    # input was read(): a torn tail was consumed
+MARK_TEE = b"pv-log tee\n"        # tee mode: a torn tail is still in the pipe
+MARK_LINE = b"pv-log tee line\n"  # tee mode, current ends inside a long line
+
+
+def rotated_name(time_ns, suffix):
+    return tai64n.label(time_ns) + "." + suffix
+
+
+def is_rotated(name):
+    return len(name) == ROTATED_LEN and name[0] == "@" and name[25] == "."
+
+
+class LogDir:
+    """One open log directory.  ``opts`` holds -s/-n defaults and tee mode."""
+
+    def __init__(self, name, retry, report, size=None, num=None):
+        self.name = name
+        self.retry = retry
+        self.report = report
+        self.defaults = (size or logconfig.DEFAULT_SIZE,
+                         logconfig.DEFAULT_NUM if num is None else num)
+        self.dirfd = self.lockfd = self.fd = None
+        self.size = 0
+        self.midline = False      # current ends inside a line we are writing
+        self.unclean = False      # current survived a crash: rotate it as .u
+        self.deadline = None      # monotonic time of the t rotation
+        self.config = logconfig.Config()
+        self.processor = None
+
+    # -- opening and closing ------------------------------------------------
+    def open(self, tee):
+        try:
+            self.dirfd = os.open(self.name, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        except OSError as exc:
+            raise TempError("open", "log directory " + self.name, reason_of(exc)) from None
+        try:
+            self._lock()
+            self.config = self._read_config()
+            mark = os.pread(self.lockfd, 64, 0)
+            self._open_current(mark, tee)
+        except BaseException:
+            self.close(clean=False)
+            raise
+        if self.processor is None:
+            self.processor = Processor(self.name, self.dirfd, None, self.report)
+        self.processor.dirfd = self.dirfd          # a HUP reopened the directory
+        self.processor.command = self.config.processor
+        self.set_mark(MARK_LINE if self.midline else (MARK_TEE if tee else MARK_PLAIN))
+        self.arm_timer()
+
+    def _lock(self):
+        self.lockfd = os.open(LOCK, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600,
+                              dir_fd=self.dirfd)
+        try:
+            fcntl.flock(self.lockfd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            raise TempError("lock", "directory " + self.name, reason_of(exc)) from None
+
+    def _read_config(self):
+        try:
+            fd = os.open(CONFIG, os.O_RDONLY | os.O_CLOEXEC, dir_fd=self.dirfd)
+        except FileNotFoundError:
+            return logconfig.Config(*self.defaults)
+        try:
+            data = b"".join(iter(lambda: os.read(fd, 65536), b""))
+        finally:
+            os.close(fd)
+        return logconfig.parse(data, *self.defaults)
+
+    def _open_current(self, mark, tee):
+        try:
+            st = os.stat(CURRENT, dir_fd=self.dirfd)
+            self.unclean = self.unclean or (st.st_size > 0 and not st.st_mode & stat.S_IXUSR)
+        except FileNotFoundError:
+            pass
+        self.fd = os.open(CURRENT, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, MODE_CURRENT,
+                          dir_fd=self.dirfd)
+        os.fchmod(self.fd, MODE_CURRENT)
+        self.size = os.lseek(self.fd, 0, os.SEEK_END)
+        if self.size and os.pread(self.fd, 1, self.size - 1) != b"\n":
+            self._mend_tail(mark, tee)
+
+    def _mend_tail(self, mark, tee):
+        """current ends without a newline: the last writer died mid-line.
+
+        After pv-log in tee mode the torn bytes were never taken from the pipe:
+        drop them, they come again whole.  Inside a long line (MARK_LINE) the
+        rest of that line is what the pipe holds next: continue it.  After any
+        other writer the torn bytes were consumed: keep them, end the line.
+        """
+        if self.midline:
+            return      # reopened (HUP) inside a long line: go on with it
+        if tee and mark == MARK_LINE:
+            self.midline = True
+        elif tee and mark == MARK_TEE:
+            self.size = self._last_newline() + 1
+            os.ftruncate(self.fd, self.size)
+            os.lseek(self.fd, self.size, os.SEEK_SET)
+        else:
+            self.size += os.write(self.fd, b"\n")
+
+    def _last_newline(self):
+        end = self.size
+        while end > 0:
+            start = max(0, end - 65536)
+            found = os.pread(self.fd, end - start, start).rfind(b"\n")
+            if found >= 0:
+                return start + found
+            end = start
+        return -1
+
+    def set_mark(self, mark):
+        os.ftruncate(self.lockfd, 0)
+        os.pwrite(self.lockfd, mark, 0)
+
+    def close(self, clean=True):
+        """Flush current to disk, mark it closed (0744), release the lock."""
+        if self.fd is not None and clean:
+            self.retry("fsync", self.name + "/current", lambda: os.fsync(self.fd))
+            self.retry("chmod", self.name + "/current",
+                       lambda: os.fchmod(self.fd, MODE_DONE))
+        for attr in ("fd", "lockfd", "dirfd"):
+            fd = getattr(self, attr)
+            if fd is not None:
+                os.close(fd)
+                setattr(self, attr, None)
+
+    # -- writing and rotating -----------------------------------------------
+    def write(self, data):
+        """One write(2) of ``data`` to current; OSError propagates."""
+        done = os.write(self.fd, data)
+        self.size += done
+        return done
+
+    def room(self):
+        """Bytes current may still take before it must be rotated (None: any)."""
+        size = self.config.size
+        return None if not size else max(0, size - self.size)
+
+    def rotate(self):
+        """current -> @TAI64N.s (or .u), fsync'd first; a fresh current."""
+        if not self.size or self.fd is None or self.midline:
+            return None
+        if self.processor.command:
+            self.processor.wait()
+        suffix = "u" if self.processor.command or self.unclean else "s"
+        target = self._unique_name(suffix)
+        cur = self.name + "/current"
+        self.retry("fsync", cur, lambda: os.fsync(self.fd))
+        self.retry("chmod", cur, lambda: os.fchmod(self.fd, MODE_DONE))
+        self.retry("rename", cur, lambda: os.rename(CURRENT, target, src_dir_fd=self.dirfd,
+                                                    dst_dir_fd=self.dirfd))
+        os.close(self.fd)
+        self.fd = None
+        self.fd = self.retry("create", cur, self._new_current)
+        self.size, self.unclean = 0, False
+        self.remove_oldest()
+        self.arm_timer()
+        if self.processor.command:
+            self.processor.start(target)
+        return target
+
+    def _new_current(self):
+        fd = os.open(CURRENT, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, MODE_CURRENT,
+                     dir_fd=self.dirfd)
+        os.fchmod(fd, MODE_CURRENT)
+        return fd
+
+    def _unique_name(self, suffix):
+        while True:
+            name = rotated_name(time.time_ns(), suffix)
+            try:
+                os.stat(name, dir_fd=self.dirfd)
+            except FileNotFoundError:
+                return name
+
+    def rotated(self):
+        """Sorted names of the rotated files (.s and .u), oldest first."""
+        names = [n for n in os.listdir(self.dirfd) if is_rotated(n)]
+        return sorted(n for n in names if n[26] in "su")
+
+    def remove_oldest(self, keep=None):
+        """svlogd's rule: leftover .t files go; one oldest file goes if over n."""
+        for name in os.listdir(self.dirfd):
+            if is_rotated(name) and name[26] == "t" and not self.processor.running():
+                self._unlink(name)
+        keep = self.config.num if keep is None else keep
+        old = self.rotated()
+        if keep and len(old) > keep:
+            self._unlink(old[0])
+            return old[0]
+        return None
+
+    def free_space(self):
+        """On ENOSPC, with N below n: delete the oldest file while over N."""
+        if self.config.min < self.config.num:
+            return self.remove_oldest(keep=self.config.min)
+        return None
+
+    def _unlink(self, name):
+        try:
+            os.unlink(name, dir_fd=self.dirfd)
+        except OSError as exc:
+            if exc.errno != errno.ENOENT:
+                self.report("warning", "unable to unlink %s/%s: %s"
+                            % (self.name, name, reason_of(exc)))
+
+    # -- the t setting ------------------------------------------------------
+    def arm_timer(self):
+        timeout = self.config.timeout
+        self.deadline = time.monotonic() + timeout if timeout else None
+
+    def due(self, now):
+        return self.deadline is not None and now >= self.deadline

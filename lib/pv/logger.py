@@ -1,0 +1,332 @@
+"""The pump of pv-log: chunks from stdin to every log directory, nothing lost.
+
+Each turn takes what the input holds (``source.peek()``), writes its
+complete lines to every directory, and only then consumes them from the
+input.  Lines are stamped a chunk at a time (one ``bytes.replace``).  A
+partial line stays in the input until its newline comes, except when it
+fills half the pipe or stalls for STALL seconds: then it is written in
+pieces and the directory is "inside a line" (no stamp, no rotation) until
+the newline.  Write errors are reported once and retried with back-off; the
+unconsumed input holds the writer back meanwhile.  See pv-log(1).
+"""
+
+import errno
+import os
+import select
+import signal
+import time
+
+from pv import logmatch, timefmt
+from pv.diag import TempError, reason_of
+from pv.logdir import MARK_LINE, MARK_TEE, LogDir
+from pv.logsource import TeeSource, open_source
+from pv.logwait import Signals, Waiter
+
+STALL = 1.0          # seconds a partial line may wait in the pipe for its end
+BACKOFF_MIN, BACKOFF_MAX = 0.05, 1.0
+
+
+class Options:
+    def __init__(self, stamp=timefmt.NONE, linemax=1000, bufsize=1024, replace=None,
+                 size=None, num=None, verbose=0, tee=True):
+        self.stamp, self.linemax, self.bufsize = stamp, linemax, bufsize
+        self.replace, self.size, self.num = replace, size, num
+        self.verbose, self.tee = verbose, tee
+
+
+class Abandon(Exception):
+    """SIGTERM arrived while a write kept failing."""
+
+
+class Pump:
+    def __init__(self, names, opts, report, infd=0, errfd=2):
+        self.opts = opts
+        self.report = report
+        self.infd, self.errfd = infd, errfd
+        self.stamper = timefmt.Stamper(opts.stamp)
+        self.table = opts.replace
+        self.dirs = [LogDir(n, self.retry, report, opts.size, opts.num) for n in names]
+        self.stopping = self.hangup = False
+        self.drain = 0
+        self.stall_since = None
+        self.signals = self.source = self.waiter = None
+        self.selectors = {}
+        self.tee = False
+
+    # -- life cycle ----------------------------------------------------------
+    def run(self):
+        """Pump until end of input or SIGTERM; raises PvError if no directory opens."""
+        self.signals = Signals()
+        try:
+            self.source = open_source(self.infd, self.opts.bufsize, self.opts.tee)
+            self.tee = isinstance(self.source, TeeSource)
+            self.open_dirs()
+            self.waiter = Waiter(self.infd, self.source.edge, self.signals.rd)
+            self._run_loop()
+        finally:
+            self.signals.close()
+            if self.waiter:
+                self.waiter.close()
+            if self.source:
+                self.source.close()
+
+    def _run_loop(self):
+        try:
+            self.loop()
+        except Abandon:
+            # tee: what was not written is still in the pipe; read(): it is lost
+            self.finish(clean=False)
+            if not self.tee:
+                raise TempError("write", "log directory", "SIGTERM while writes failed") from None
+            return
+        self.finish(clean=True)
+
+    def open_dirs(self):
+        ok = False
+        for d in self.dirs:
+            try:
+                d.open(self.tee)
+                ok = True
+                self.info("open: %s (%d bytes)" % (d.name, d.size))
+            except (OSError, TempError) as exc:
+                reason = exc.reason if isinstance(exc, TempError) else reason_of(exc)
+                self.report("warning", "unable to open log directory %s: %s" % (d.name, reason))
+        if not ok:
+            raise TempError("open", "any log directory", "no functional log directories")
+
+    def finish(self, clean):
+        """At the end: end torn lines (EOF), wait for processors, close."""
+        at_eof = not self.stopping
+        for d in self.live():
+            try:
+                if d.midline and (at_eof or not self.tee):
+                    self._write_all(d, memoryview(b"\n"))
+                    d.midline = False
+                if d.processor.running():
+                    d.processor.wait()
+                d.close(clean=clean)
+            except Abandon:
+                d.close(clean=False)
+
+    def live(self):
+        return [d for d in self.dirs if d.fd is not None]
+
+    # -- the loop ------------------------------------------------------------
+    def loop(self):
+        while True:
+            self.dispatch()
+            data = self.source.peek()
+            if data is None:
+                return
+            if self.stopping and (not self.tee or self.drain <= 0):
+                if not self.tee and data:
+                    self.commit(data, close_line=True)
+                return
+            if self.take(data):
+                continue
+            if self.stopping:
+                return
+            self.wait(data)
+
+    def take(self, data):
+        """Write and consume what can go now; False if nothing could."""
+        cut = data.rfind(b"\n") + 1
+        if not cut:
+            if not data or not self._partial_due(len(data)):
+                return False
+            cut = len(data)
+        whole = data if cut == len(data) else data[:cut]
+        self.commit(whole, close_line=self.hangup and not self.source.full(cut))
+        self.source.consume(cut)
+        self.drain -= cut
+        self.stall_since = None
+        return True
+
+    def _partial_due(self, count):
+        if self.source.full(count) or self.hangup:
+            return True
+        now = time.monotonic()
+        if self.stall_since is None:
+            self.stall_since = now
+        return now - self.stall_since >= STALL
+
+    def wait(self, data):
+        deadlines = [d.deadline for d in self.live()
+                     if d.deadline is not None and not d.midline]
+        if data and self.stall_since is not None:
+            deadlines.append(self.stall_since + STALL)
+        timeout = None
+        if deadlines:
+            timeout = max(0.0, min(deadlines) - time.monotonic())
+        ready, hangup = self.waiter.wait(timeout)
+        self.hangup = self.hangup or hangup
+        if ready:
+            self.source.fill()
+
+    # -- signals and timers --------------------------------------------------
+    def dispatch(self):
+        for signum in self.signals.take():
+            if signum in (signal.SIGTERM, signal.SIGINT):
+                if not self.stopping:
+                    self.info("sigterm received")
+                    self.stopping = True
+                    self.drain = self.source.pending()
+            elif signum == signal.SIGHUP:
+                self.reopen()
+            elif signum == signal.SIGALRM:
+                for d in self.live():
+                    self._rotate(d)
+            elif signum == signal.SIGCHLD:
+                for d in self.live():
+                    d.processor.poll()
+        now = time.monotonic()
+        for d in self.live():
+            if d.due(now) and not d.midline:
+                self._rotate(d)
+                d.arm_timer()
+
+    def reopen(self):
+        self.info("sighup received: reopening")
+        for d in self.live():
+            d.close()
+        self.open_dirs()
+
+    def _rotate(self, d):
+        name = d.rotate()
+        if name:
+            self.info("rotate: %s/%s" % (d.name, name))
+
+    # -- writing -------------------------------------------------------------
+    def commit(self, piece, close_line=False):
+        """Write ``piece`` (lines, maybe ending in a partial one) everywhere."""
+        if close_line and not piece.endswith(b"\n"):
+            piece += b"\n"
+        if self.table is not None:
+            piece = piece.translate(self.table)
+        stamp = self.stamper.stamp()
+        fresh = not piece.endswith(b"\n") and self.source.full(len(piece))
+        plain = {}
+        for d in self.live():
+            if d.config.plain():
+                if d.midline not in plain:
+                    plain[d.midline] = stamp_chunk(piece, stamp, d.midline)
+                out, end = plain[d.midline]
+            else:
+                out, err = self._selector(d).render(piece, stamp, d.midline)
+                end = len(out)
+                self._to_stderr(err)
+            self._write_dir(d, out, end, fresh and not d.midline)
+
+    def _selector(self, d):
+        sel = self.selectors.get(d.name)
+        if sel is None or sel.config is not d.config:
+            sel = self.selectors[d.name] = logmatch.Selector(d.config, self.opts.linemax)
+        return sel
+
+    def _to_stderr(self, err):
+        if err:
+            try:
+                os.write(self.errfd, err)
+            except OSError:
+                pass
+
+    def _write_dir(self, d, out, end, fresh):
+        was_midline = d.midline
+        if fresh and d.size:
+            self._rotate(d)        # a line longer than the pipe starts a file
+        view, pos = memoryview(out), 0
+        while pos < end:
+            stop = segment(d, out, pos, end)
+            if stop is None:
+                self._rotate(d)
+                continue
+            self._write_all(d, view[pos:stop])
+            d.midline = out[stop - 1] != 0x0A
+            pos = stop
+        if not d.midline and d.room() == 0:
+            self._rotate(d)
+        if self.tee and d.midline != was_midline:
+            d.set_mark(MARK_LINE if d.midline else MARK_TEE)
+
+    def _write_all(self, d, view):
+        while len(view):
+            done = self.retry("write", d.name + "/current", lambda v=view: d.write(v), d)
+            view = view[done:]
+
+    def retry(self, verb, obj, fn, logdir=None):
+        """fn() until it succeeds: report the first failure, back off, retry."""
+        delay, failed = BACKOFF_MIN, False
+        while True:
+            try:
+                result = fn()
+            except OSError as exc:
+                if not failed:
+                    self.report("warning", "unable to %s %s: %s (retrying)"
+                                % (verb, obj, reason_of(exc)))
+                    failed = True
+                if exc.errno == errno.ENOSPC and logdir and self._free(logdir):
+                    continue
+                self.pause(delay)
+                delay = min(delay * 2, BACKOFF_MAX)
+                continue
+            if failed:
+                self.info("%s %s: succeeded after retrying" % (verb, obj))
+            return result
+
+    def _free(self, d):
+        gone = d.free_space()
+        if gone:
+            self.report("warning", "out of disk space, delete: %s/%s" % (d.name, gone))
+        return gone
+
+    def pause(self, delay):
+        """Sleep for a retry, awake to signals; SIGTERM abandons the write."""
+        self.waiter_signals_only(delay)
+        for signum in self.signals.take():
+            if signum in (signal.SIGTERM, signal.SIGINT):
+                self.stopping = True
+                raise Abandon()
+            self.signals.received.append(signum)
+
+    def waiter_signals_only(self, delay):
+        try:
+            select.select([self.signals.rd], [], [], delay)
+        except InterruptedError:
+            pass
+
+    def info(self, text):
+        if self.opts.verbose:
+            self.report("info", text)
+
+
+def stamp_chunk(piece, stamp, midline):
+    """(buffer, length): ``piece`` with ``stamp`` before each line it starts."""
+    if not stamp:
+        return piece, len(piece)
+    body = piece.replace(b"\n", b"\n" + stamp)
+    if not midline:
+        body = stamp + body
+    end = len(body) - len(stamp) if piece.endswith(b"\n") else len(body)
+    return body, end
+
+
+def segment(d, out, pos, end):
+    """Where the next write to ``d`` stops; None: rotate first.
+
+    Whole lines only, and no more than ``s`` bytes in a file, except that a
+    file may hold one line longer than ``s`` by itself.
+    """
+    if d.midline:
+        nl = out.find(b"\n", pos, end)
+        return end if nl < 0 else nl + 1
+    room = d.room()
+    if room is None or end - pos <= room:
+        return end
+    if room > 0:
+        cut = out.rfind(b"\n", pos, pos + room)
+        if cut >= 0:
+            return cut + 1
+    if d.size:
+        return None
+    nl = out.find(b"\n", pos, end)
+    return end if nl < 0 else nl + 1
