@@ -104,7 +104,7 @@ class LogDir:
             self.unclean = self.unclean or (st.st_size > 0 and not st.st_mode & stat.S_IXUSR)
         except FileNotFoundError:
             pass
-        self.fd = os.open(CURRENT, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, MODE_CURRENT,
+        self.fd = os.open(CURRENT, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, MODE_CURRENT,
                           dir_fd=self.dirfd)
         os.fchmod(self.fd, MODE_CURRENT)
         self.size = os.lseek(self.fd, 0, os.SEEK_END)

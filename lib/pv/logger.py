@@ -88,9 +88,11 @@ class Pump:
                 d.open(self.tee)
                 ok = True
                 self.info("open: %s (%d bytes)" % (d.name, d.size))
-            except (OSError, TempError) as exc:
-                reason = exc.reason if isinstance(exc, TempError) else reason_of(exc)
-                self.report("warning", "unable to open log directory %s: %s" % (d.name, reason))
+            except TempError as exc:
+                self.report("warning", exc.message())
+            except OSError as exc:
+                self.report("warning", "unable to open log directory %s: %s"
+                            % (d.name, reason_of(exc)))
         if not ok:
             raise TempError("open", "any log directory", "no functional log directories")
 

@@ -14,8 +14,18 @@ import subprocess
 
 from pv.diag import reason_of
 
-# Moves the two descriptors pv-log opened onto 4 and 5, then runs the command.
-_SHELL = 'exec 4<&%d 5>&%d %d<&- %d>&-; exec /bin/sh -c "$1"'
+
+
+def _onto_4_and_5(state, newstate):
+    """For the child only: state on fd 4, newstate on fd 5 (svlogd's layout).
+
+    dup2 leaves 4 and 5 inheritable; every other descriptor of pv-log is
+    close-on-exec (PEP 446), so close_fds=False leaks nothing else.
+    """
+    def move():
+        os.dup2(state, 4)
+        os.dup2(newstate, 5)
+    return move
 
 
 class Processor:
@@ -38,11 +48,9 @@ class Processor:
             fds.append(self._open(source[:-1] + "t", os.O_WRONLY | os.O_CREAT | os.O_TRUNC))
             fds.append(self._open(self._state(), os.O_RDONLY))
             fds.append(self._open("newstate", os.O_WRONLY | os.O_CREAT | os.O_TRUNC))
-            state, new = fds[2], fds[3]
-            script = _SHELL % (state, new, state, new)
             self.popen = subprocess.Popen(
-                ["/bin/sh", "-c", script, "sh", self.command],
-                stdin=fds[0], stdout=fds[1], pass_fds=(state, new),
+                ["/bin/sh", "-c", self.command], stdin=fds[0], stdout=fds[1],
+                close_fds=False, preexec_fn=_onto_4_and_5(fds[2], fds[3]),
                 cwd=self.dirname, start_new_session=True)
         except OSError as exc:
             self.report("warning", "unable to start processor for %s: %s"
@@ -59,7 +67,7 @@ class Processor:
 
     def _open(self, name, flags):
         fd = os.open(name, flags | os.O_CLOEXEC, 0o644, dir_fd=self.dirfd)
-        high = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 10)   # never 4 or 5 itself
+        high = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 10)   # so dup2 onto 4/5 clobbers none
         os.close(fd)
         return high
 

@@ -27,6 +27,7 @@ SPLICE_F_NONBLOCK = 2
 F_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)
 F_GETPIPE_SZ = getattr(fcntl, "F_GETPIPE_SZ", 1032)
 PIPE_SIZE = 1 << 20      # what we ask the kernel for (its pipe-max-size default)
+CHUNK = 256 << 10        # the most we take at once: bounds our memory, not the pipe
 
 
 def _libc():
@@ -51,14 +52,17 @@ def _grow_pipe(fd, size):
 class TeeSource:
     edge = True     # a pipe with unconsumed bytes polls readable: wait for edges
 
-    def __init__(self, fd, size=PIPE_SIZE):
+    def __init__(self, fd, size=PIPE_SIZE, chunk=CHUNK):
         if not sys.platform.startswith("linux") or not stat.S_ISFIFO(os.fstat(fd).st_mode):
             raise OSError(errno.EINVAL, "standard input is not a pipe")
         self.libc = _libc()
         self.fd = fd
-        self.cap = _grow_pipe(fd, size)
+        pipe = _grow_pipe(fd, size)
         self.rd, self.wr = os.pipe2(os.O_CLOEXEC | os.O_NONBLOCK)
-        self.cap = min(self.cap, _grow_pipe(self.wr, self.cap))
+        self.cap = min(pipe, _grow_pipe(self.wr, pipe), chunk)
+        # A pipe can fill before holding its size in bytes (small writes do
+        # not share pages), so half of it full of one line counts as full.
+        self.full_at = min(self.cap, pipe // 2)
         self.null = os.open(os.devnull, os.O_WRONLY | os.O_CLOEXEC)
 
     def _tee(self):
@@ -98,7 +102,7 @@ class TeeSource:
             count -= done
 
     def full(self, count):
-        return count >= self.cap
+        return count >= self.full_at
 
     def pending(self):
         """Bytes in the pipe now (FIONREAD), for SIGTERM's bounded drain."""
@@ -114,7 +118,7 @@ class TeeSource:
 class ReadSource:
     edge = False
 
-    def __init__(self, fd, size=65536, limit=PIPE_SIZE):
+    def __init__(self, fd, size=65536, limit=CHUNK):
         self.fd = fd
         self.size = max(size, 4096)
         self.limit = limit

@@ -1,0 +1,186 @@
+#!/usr/bin/env python3
+"""pv-log against its peers, by hand: python3 bench/log_bench.py [--quick] [--runs N]
+
+Feeds the same file of 100-byte numbered lines through ``cat FILE |`` into
+each logger (rotation every 10 MB, all rotated files kept), and prints the
+median MB/s, lines/s and peak RSS of the logger process over N runs, then
+checks that every line arrived exactly once, in order.  Finally the peak RSS
+of pv-log for one line as long as the whole input, without a newline.
+Peers missing from PATH are skipped.  Never run by the test suite.
+"""
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.realpath(__file__))
+PVLOG = os.path.join(os.path.dirname(HERE), "bin", "pv-log")
+LINE = 100
+SIZE = 10_000_000     # rotation size
+KEEP = 1000           # rotated files kept: all of them, for the lines check
+
+
+def loggers(dirname):
+    """name -> argv (None: special), and whether lines carry a stamp."""
+    return [
+        ("pv-log -tt", [sys.executable, PVLOG, "-tt", dirname], True),
+        ("pv-log", [sys.executable, PVLOG, dirname], False),
+        ("svlogd -tt", ["svlogd", "-tt", dirname], True),
+        ("multilog t", ["multilog", "t", "s%d" % min(SIZE, 16777215), "n%d" % KEEP, dirname],
+         True),
+        ("s6-log t", ["s6-log", "-b", "n%d" % KEEP, "s%d" % SIZE, "t", dirname], True),
+        ("s6-log", ["s6-log", "-b", "n%d" % KEEP, "s%d" % SIZE, dirname], False),
+        ("cat > file", None, False),
+    ]
+
+
+def make_input(path, megabytes):
+    count = megabytes * 1_000_000 // LINE
+    filler = b"x" * (LINE - 12)
+    with open(path, "wb") as out:
+        for start in range(0, count, 10000):
+            out.write(b"".join(b"%010d %s\n" % (i, filler)
+                               for i in range(start, min(start + 10000, count))))
+    return count
+
+
+def run_one(argv, input_path, dirname):
+    """(seconds, peak RSS in KiB) of one logger run on ``input_path``."""
+    shutil.rmtree(dirname, ignore_errors=True)
+    os.mkdir(dirname)
+    with open(os.path.join(dirname, "config"), "w") as cfg:
+        cfg.write("s%d\nn%d\n" % (SIZE, KEEP))
+    start = time.monotonic()
+    if argv is None:
+        with open(os.path.join(dirname, "current"), "wb") as out:
+            proc = subprocess.Popen(["cat", input_path], stdout=out)
+    else:
+        feed = subprocess.Popen(["cat", input_path], stdout=subprocess.PIPE)
+        proc = subprocess.Popen(argv, stdin=feed.stdout, stderr=subprocess.DEVNULL)
+        feed.stdout.close()
+    peak = watch_rss(proc)
+    elapsed = time.monotonic() - start
+    if argv is not None:
+        feed.wait()
+    return elapsed, peak
+
+
+def watch_rss(proc):
+    """Wait for ``proc``; its peak RSS in KiB (VmHWM, read every few ms).
+
+    rusage's ru_maxrss would do, except that Linux keeps the high-water mark
+    of the forking parent across exec, so every child would show the bench's
+    own size.
+    """
+    peak = 0
+    path = "/proc/%d/status" % proc.pid
+    while proc.poll() is None:
+        try:
+            with open(path) as f:
+                for line in f:
+                    if line.startswith("VmHWM:"):
+                        peak = max(peak, int(line.split()[1]))
+        except (OSError, ValueError, IndexError):
+            pass
+        time.sleep(0.005)
+    return peak
+
+
+def logged_lines(dirname, stamped):
+    names = sorted(n for n in os.listdir(dirname) if n.startswith("@")) + ["current"]
+    for name in names:
+        path = os.path.join(dirname, name)
+        if not os.path.exists(path):
+            continue
+        with open(path, "rb") as f:
+            for line in f:
+                yield line.split(b" ", 1)[1] if stamped else line
+
+
+def lines_ok(dirname, stamped, count):
+    """(lost, duplicated or out of order) against the numbered input."""
+    want, bad = 0, 0
+    for line in logged_lines(dirname, stamped):
+        if len(line) != LINE or int(line[:10]) != want:
+            bad += 1
+            if len(line) == LINE and int(line[:10]) > want:
+                want = int(line[:10]) + 1
+            continue
+        want += 1
+    return count - want, bad
+
+
+def bench(args):
+    work = tempfile.mkdtemp(prefix="pvlog-bench-", dir=args.dir)
+    try:
+        _bench(args, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _bench(args, work):
+    megabytes = 20 if args.quick else args.megabytes
+    src = os.path.join(work, "input")
+    count = make_input(src, megabytes)
+    logdir = os.path.join(work, "log")
+    print("input: %d MB, %d lines of %d bytes; rotation every %d bytes; median of %d runs"
+          % (megabytes, count, LINE, SIZE, args.runs))
+    print("%-12s %9s %12s %9s  %s" % ("logger", "MB/s", "lines/s", "RSS MB", "lines check"))
+    results = {}
+    for name, argv, stamped in loggers(logdir):
+        if argv is not None and not shutil.which(argv[0]):
+            print("%-12s skipped: %s not found" % (name, argv[0]))
+            continue
+        runs = [run_one(argv, src, logdir) for _ in range(args.runs)]
+        secs = statistics.median(r[0] for r in runs)
+        rss = max(r[1] for r in runs) / 1024
+        lost, bad = lines_ok(logdir, stamped, count)
+        check = "ok" if not lost and not bad else "LOST %d, BAD %d" % (lost, bad)
+        results[name] = megabytes / secs
+        print("%-12s %9.1f %12.0f %9.1f  %s" % (name, megabytes / secs, count / secs, rss, check))
+    ratios(results)
+    giant_line(work, megabytes)
+
+
+def ratios(results):
+    print()
+    for mine, peers in (("pv-log -tt", ["svlogd -tt", "multilog t", "s6-log t"]),
+                        ("pv-log", ["s6-log"]), ("pv-log", ["cat > file"])):
+        peers = [p for p in peers if p in results]
+        if mine in results and peers:
+            best = max(peers, key=results.get)
+            print("ratio %-12s / %-12s = %.2f" % (mine, best, results[mine] / results[best]))
+
+
+def giant_line(work, megabytes):
+    """Peak RSS of pv-log fed one line of ``megabytes`` MB and no newline."""
+    logdir = os.path.join(work, "giant")
+    os.mkdir(logdir)
+    feed = subprocess.Popen(["head", "-c", str(megabytes * 1_000_000), "/dev/zero"],
+                            stdout=subprocess.PIPE)
+    proc = subprocess.Popen([sys.executable, PVLOG, logdir], stdin=feed.stdout)
+    feed.stdout.close()
+    peak = watch_rss(proc)
+    feed.wait()
+    size = sum(os.path.getsize(os.path.join(logdir, n)) for n in os.listdir(logdir)
+               if n == "current" or n.startswith("@"))
+    print("pv-log, one %d MB line without newline: peak RSS %.1f MB, %d bytes logged"
+          % (megabytes, peak / 1024, size))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="20 MB instead of 200 MB")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--megabytes", type=int, default=200)
+    parser.add_argument("--dir", default=None, help="where to put the logs (default: $TMPDIR)")
+    bench(parser.parse_args())
+
+
+if __name__ == "__main__":
+    main()
