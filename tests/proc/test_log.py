@@ -312,8 +312,8 @@ def test_full_disk_is_reported_once_and_nothing_is_lost(procs, tmp_path):
     proc = procs([sys.executable, PVLOG, d], stdin=r, preexec_fn=small_files)
     os.close(r)
     data = numbered(6000)
-    writer = procs([sys.executable, "-c", "import sys; sys.stdout.buffer.write(sys.stdin.buffer.read())"],
-                   stdin=subprocess.PIPE, stdout=w, stderr=None)
+    copy = "import sys; sys.stdout.buffer.write(sys.stdin.buffer.read())"
+    writer = procs([sys.executable, "-c", copy], stdin=subprocess.PIPE, stdout=w, stderr=None)
     os.close(w)
     writer.stdin.write(data)
     writer.stdin.close()
@@ -337,13 +337,16 @@ def test_kill9_under_flood_loses_nothing(procs, tmp_path):
             "    out.write(b''.join(b'%%07d %%s\\n' %% (i, b'y' * (i %% 53))"
             " for i in range(s, min(s + 500, %d))))\n") % (count, count)
     writer = procs([sys.executable, "-c", code], stdout=w, stderr=None)
-    total = lambda: sum(os.path.getsize(p) for p in log_files(d) if os.path.exists(p))
-    for kill in range(6):
+    def total():
+        return sum(os.path.getsize(p) for p in log_files(d) if os.path.exists(p))
+
+    def progressed(start):
+        return writer.poll() is not None or total() > start + 150_000
+
+    for _ in range(6):
         proc = pvlog(procs, ["-tt", d], r)
-        start = total() if os.path.exists(os.path.join(d, "current")) else 0
-        wait_until(lambda: writer.poll() is not None or
-                   (os.path.exists(os.path.join(d, "current")) and total() > start + 150_000),
-                   what="progress")
+        start = total()
+        wait_until(lambda s=start: progressed(s), what="progress")
         proc.kill()
         proc.wait(timeout=TIMEOUT)
     proc = pvlog(procs, ["-tt", d], r)
