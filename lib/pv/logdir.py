@@ -28,9 +28,11 @@ MODE_CURRENT = 0o644    # while being written (svlogd)
 MODE_DONE = 0o744       # closed cleanly / rotated (svlogd marks them so)
 ROTATED_LEN = 27        # "@" + 24 hex digits + "." + one of "s", "u", "t"
 
-MARK_PLAIN = b"pv-log plain\n"    # input was read(): a torn tail was consumed
-MARK_TEE = b"pv-log tee\n"        # tee mode: a torn tail is still in the pipe
-MARK_LINE = b"pv-log tee line\n"  # tee mode, current ends inside a long line
+# All of one length, so that a new mark overwrites the old in place and
+# needs no new disk block: on a full disk the mark can still change.
+MARK_PLAIN = b"pv-log plain    \n"   # input was read(): a torn tail was consumed
+MARK_TEE = b"pv-log tee      \n"     # tee mode: a torn tail is still in the pipe
+MARK_LINE = b"pv-log tee line \n"    # tee mode, current ends inside a long line
 
 
 def rotated_name(time_ns, suffix):
@@ -121,9 +123,10 @@ class LogDir:
         """
         if self.midline:
             return      # reopened (HUP) inside a long line: go on with it
-        if tee and mark == MARK_LINE:
+        mark = mark.rstrip()
+        if tee and mark == MARK_LINE.rstrip():
             self.midline = True
-        elif tee and mark == MARK_TEE:
+        elif tee and mark == MARK_TEE.rstrip():
             self.size = self._last_newline() + 1
             os.ftruncate(self.fd, self.size)
             os.lseek(self.fd, self.size, os.SEEK_SET)
@@ -141,8 +144,18 @@ class LogDir:
         return -1
 
     def set_mark(self, mark):
-        os.ftruncate(self.lockfd, 0)
-        os.pwrite(self.lockfd, mark, 0)
+        """Record the writer's state in ``lock``; if even that fails, say nothing.
+
+        An empty lock reads as "another writer": the next pv-log then keeps a
+        torn tail and ends it with a newline, which loses nothing.
+        """
+        try:
+            os.pwrite(self.lockfd, mark, 0)
+        except OSError:
+            try:
+                os.ftruncate(self.lockfd, 0)
+            except OSError:
+                pass
 
     def close(self, clean=True):
         """Flush current to disk, mark it closed (0744), release the lock."""
@@ -167,6 +180,27 @@ class LogDir:
         """Bytes current may still take before it must be rotated (None: any)."""
         size = self.config.size
         return None if not size else max(0, size - self.size)
+
+    def cut(self, out, pos, end):
+        """Where the next write of ``out[pos:end]`` stops; None: rotate first.
+
+        Whole lines only, and no more than ``s`` bytes in a file, except that a
+        file may hold one line longer than ``s`` by itself.
+        """
+        if self.midline:
+            nl = out.find(b"\n", pos, end)
+            return end if nl < 0 else nl + 1
+        room = self.room()
+        if room is None or end - pos <= room:
+            return end
+        if room > 0:
+            cut = out.rfind(b"\n", pos, pos + room)
+            if cut >= 0:
+                return cut + 1
+        if self.size:
+            return None
+        nl = out.find(b"\n", pos, end)
+        return end if nl < 0 else nl + 1
 
     def rotate(self):
         """current -> @TAI64N.s (or .u), fsync'd first; a fresh current."""

@@ -211,7 +211,7 @@ class Pump:
         for d in self.live():
             if d.config.plain():
                 if d.midline not in plain:
-                    plain[d.midline] = stamp_chunk(piece, stamp, d.midline)
+                    plain[d.midline] = timefmt.stamp_chunk(piece, stamp, d.midline)
                 out, end = plain[d.midline]
             else:
                 out, err = self._selector(d).render(piece, stamp, d.midline)
@@ -238,7 +238,7 @@ class Pump:
             self._rotate(d)        # a line longer than the pipe starts a file
         view, pos = memoryview(out), 0
         while pos < end:
-            stop = segment(d, out, pos, end)
+            stop = d.cut(out, pos, end)
             if stop is None:
                 self._rotate(d)
                 continue
@@ -299,36 +299,3 @@ class Pump:
     def info(self, text):
         if self.opts.verbose:
             self.report("info", text)
-
-
-def stamp_chunk(piece, stamp, midline):
-    """(buffer, length): ``piece`` with ``stamp`` before each line it starts."""
-    if not stamp:
-        return piece, len(piece)
-    body = piece.replace(b"\n", b"\n" + stamp)
-    if not midline:
-        body = stamp + body
-    end = len(body) - len(stamp) if piece.endswith(b"\n") else len(body)
-    return body, end
-
-
-def segment(d, out, pos, end):
-    """Where the next write to ``d`` stops; None: rotate first.
-
-    Whole lines only, and no more than ``s`` bytes in a file, except that a
-    file may hold one line longer than ``s`` by itself.
-    """
-    if d.midline:
-        nl = out.find(b"\n", pos, end)
-        return end if nl < 0 else nl + 1
-    room = d.room()
-    if room is None or end - pos <= room:
-        return end
-    if room > 0:
-        cut = out.rfind(b"\n", pos, pos + room)
-        if cut >= 0:
-            return cut + 1
-    if d.size:
-        return None
-    nl = out.find(b"\n", pos, end)
-    return end if nl < 0 else nl + 1

@@ -120,7 +120,7 @@ class ReadSource:
 
     def __init__(self, fd, size=65536, limit=CHUNK):
         self.fd = fd
-        self.size = max(size, 4096)
+        self.size = max(size, 65536)
         self.limit = limit
         self.buf = b""
         self.eof = False

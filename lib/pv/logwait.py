@@ -22,7 +22,9 @@ class Signals:
 
     def __init__(self):
         self.received = []
-        self.rd, self.wr = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+        self.rd, self.wr = os.pipe()             # not inheritable (PEP 446)
+        os.set_blocking(self.rd, False)
+        os.set_blocking(self.wr, False)
         self.old_fd = signal.set_wakeup_fd(self.wr)
         self.old = {}
         for name in HANDLED:

@@ -52,6 +52,17 @@ class Stamper:
         return (self._prefix + _fraction(self.kind, nanos)).encode("ascii")
 
 
+def stamp_chunk(piece, stamp, midline):
+    """(buffer, length): ``piece`` with ``stamp`` before each line it starts."""
+    if not stamp:
+        return piece, len(piece)
+    body = piece.replace(b"\n", b"\n" + stamp)
+    if not midline:
+        body = stamp + body
+    end = len(body) - len(stamp) if piece.endswith(b"\n") else len(body)
+    return body, end
+
+
 def parse_utc(text):
     """(unix_seconds, nanoseconds) from a -tt or -ttt stamp (for tests/tools)."""
     import calendar

@@ -4,6 +4,7 @@ import gzip
 import os
 import re
 import resource
+import shutil
 import signal
 import stat
 import subprocess
@@ -362,7 +363,7 @@ def test_restart_drops_torn_tail_left_in_tee_mode(procs, tmp_path):
     with open(os.path.join(d, "current"), "wb") as f:
         f.write(b"whole\ntorn li")
     with open(os.path.join(d, "lock"), "wb") as f:
-        f.write(b"pv-log tee\n")
+        f.write(b"pv-log tee\n")      # the words count, not the padding
     r, w = os.pipe()
     proc = pvlog(procs, [d], r)
     os.close(r)
@@ -379,3 +380,49 @@ def test_restart_after_other_writer_keeps_its_torn_line(procs, tmp_path):
     rc, _ = run_to_end(procs, [d], b"new\n")
     assert rc == 0
     assert logged(d) == b"whole\nfrom svlogd\nnew\n"
+
+
+@pytest.fixture
+def tiny_tmpfs(tmp_path):
+    """A 512 KiB tmpfs, when we may mount one (root, and the sandbox allows it)."""
+    mnt = tmp_path / "tmpfs"
+    mnt.mkdir()
+    if os.geteuid() != 0 or not shutil.which("mount"):
+        pytest.skip("mounting a tmpfs needs root")
+    proc = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=512k", "tmpfs", str(mnt)],
+                          stderr=subprocess.PIPE, timeout=TIMEOUT)
+    if proc.returncode != 0:
+        pytest.skip("cannot mount a tmpfs here: %s" % proc.stderr.decode().strip())
+    yield mnt
+    subprocess.run(["umount", "-l", str(mnt)], timeout=TIMEOUT)
+
+
+def test_enospc_on_a_full_tmpfs_loses_nothing(procs, tiny_tmpfs):
+    d = tiny_tmpfs / "log"
+    d.mkdir()
+    (d / "config").write_text("s0\n")
+    filler = tiny_tmpfs / "filler"
+    fd = os.open(filler, os.O_WRONLY | os.O_CREAT)
+    try:
+        while os.write(fd, b"\0" * 4096):
+            pass
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+    r, w = os.pipe()
+    proc = pvlog(procs, [str(d)], r)
+    os.close(r)
+    data = numbered(8000)
+    copy = "import sys; sys.stdout.buffer.write(sys.stdin.buffer.read())"
+    writer = procs([sys.executable, "-c", copy], stdin=subprocess.PIPE, stdout=w, stderr=None)
+    os.close(w)
+    writer.stdin.write(data)
+    writer.stdin.close()
+    line = proc.stderr.readline()
+    assert b"No space left on device" in line and b"retrying" in line
+    filler.unlink()
+    writer.wait(timeout=TIMEOUT)
+    assert proc.wait(timeout=TIMEOUT) == 0
+    assert proc.stderr.read() == b""
+    assert logged(str(d)) == data
