@@ -87,6 +87,8 @@ class Pump:
             try:
                 d.open(self.tee)
                 ok = True
+                for line in d.config.unknown:
+                    self.info("%s/config: ignoring line %r" % (d.name, line))
                 self.info("open: %s (%d bytes)" % (d.name, d.size))
             except TempError as exc:
                 self.report("warning", exc.message())

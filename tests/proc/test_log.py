@@ -426,3 +426,18 @@ def test_enospc_on_a_full_tmpfs_loses_nothing(procs, tiny_tmpfs):
     assert proc.wait(timeout=TIMEOUT) == 0
     assert proc.stderr.read() == b""
     assert logged(str(d)) == data
+
+
+def test_stalled_partial_line_is_written_then_continued(procs, tmp_path):
+    d = make_dir(tmp_path)
+    r, w = os.pipe()
+    proc = pvlog(procs, ["-tt", d], r)
+    os.close(r)
+    os.write(w, b"first\nprompt: ")
+    cur = os.path.join(d, "current")
+    wait_until(lambda: content(cur).endswith(b"prompt: "), what="the stalled part")
+    os.write(w, b"answer\nlast\n")
+    os.close(w)
+    assert proc.wait(timeout=TIMEOUT) == 0
+    lines = content(cur).split(b"\n")
+    assert [ln[26:] for ln in lines] == [b"first", b"prompt: answer", b"last", b""]
