@@ -97,3 +97,16 @@ def usage(prog, synopsis):
 def worst(codes):
     """The exit code a multi-target command ends with: the largest one."""
     return max(codes, default=EXIT_OK)
+
+
+def guard(prog, function, *args):
+    """Run a command's body; a bug prints its traceback and exits 101."""
+    try:
+        return function(*args)
+    except KeyboardInterrupt:
+        return EXIT_TEMP
+    except Exception:  # noqa: BLE001 - the one place a bug becomes an exit code
+        import traceback
+        traceback.print_exc()
+        fatal(prog, "internal error: please report this bug")
+        return EXIT_INTERNAL

@@ -160,6 +160,18 @@ def wait_status_text(status):
     return None, None
 
 
+def boot_time():
+    """The wall-clock time the system booted (0 where unknown)."""
+    try:
+        with open("/proc/stat", "rb") as f:
+            for line in f:
+                if line.startswith(b"btime "):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
 def signal_name(signum):
     try:
         return signal.Signals(signum).name

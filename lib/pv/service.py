@@ -50,16 +50,20 @@ class Service:
 
     def _reader(self, unit):
         def on_control():
-            for letter in unit.sv.read_control():
+            letters = unit.sv.read_control()
+            for letter in letters:
                 unit.command(letter)
+            if letters:
+                # Even when nothing changed, tell waiters the letters were read,
+                # so that they judge the state after them, never before.
+                unit.sv.notify(b"c")
         return on_control
 
     def begin(self, want_main=None, want_log=None):
         """Start supervising: the logger first, so it is reading when the service writes."""
         if self.log:
-            self.log.begin(want_log or Want.UP)
-        up = servicedir.normally_up(self.path)
-        self.main.begin(want_main or (Want.UP if up else Want.DOWN))
+            self.log.begin(want_log or _default_want(self.log.path))
+        self.main.begin(want_main or _default_want(self.path))
 
     def exit(self):
         """Take everything down, then report gone (SIGTERM, or ``x``)."""
@@ -101,7 +105,9 @@ class Service:
         log.want = Want.EXIT
         if log.phase in RUN_PHASES:
             # A logger that ignores EOF is stopped like any service.
-            self.loop.call_later(log.kill_timeout_secs(), lambda: log.handle(Event.EXIT))
+            secs = log.kill_timeout_secs()
+            if secs > 0:
+                self.loop.call_later(secs, lambda: log.handle(Event.EXIT))
         else:
             log.handle(Event.EXIT)
 
@@ -115,3 +121,7 @@ class Service:
                 os.close(fd)
             self.pipe = None
         self.host.service_gone(self)
+
+
+def _default_want(path):
+    return Want.UP if servicedir.normally_up(path) else Want.DOWN

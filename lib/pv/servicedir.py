@@ -134,7 +134,7 @@ def apply_env(base, changes):
 def read_exit_codes(service):
     """The set of exit codes that count as success (``exit-codes``; default {0})."""
     try:
-        with open(os.path.join(service, EXIT_CODES), encoding="utf-8") as f:
+        with open(os.path.join(service, EXIT_CODES), encoding="utf-8", errors="replace") as f:
             words = f.read().replace(",", " ").split()
     except FileNotFoundError:
         return frozenset([0])

@@ -11,7 +11,7 @@ import os
 import signal
 import time
 
-from pv import policy, procs, servicedir, spawn
+from pv import policy, procs, servicedir, spawn, status
 from pv.states import RUNIT_STATE, Event, Phase, Want
 from pv.status import RunitStatus, State
 from pv.supervisedir import SuperviseDir
@@ -49,6 +49,7 @@ class Unit:
         self._poll_delay = POLL_FIRST_SECS
         self._last_warning = None
         self._published = None      # the state line last written
+        self.adopting = False       # cleaning up after a supervisor that died
 
     # --- the table -------------------------------------------------------
     TABLE = {
@@ -114,11 +115,48 @@ class Unit:
 
     # --- starting --------------------------------------------------------
     def begin(self, want):
-        """Start supervising: publish, then start ``run`` if ``want`` is up."""
-        self.want = want
-        if want is Want.UP:
+        """Start supervising: publish, then start ``run`` if ``want`` is up.
+
+        A supervisor restarted since boot keeps the want its predecessor
+        recorded, and first takes down whatever that one left running.
+        """
+        self.want = self._previous_want() or want
+        if not self._adopt_leftovers() and self.want is Want.UP:
             self._start()
         self.publish()
+
+    def _previous_want(self):
+        try:
+            old = status.read_state(self.sv.path)
+        except (OSError, ValueError):
+            return None
+        if old.since < procs.boot_time() or old.want not in ("up", "down"):
+            return None
+        return Want(old.want)
+
+    def _adopt_leftovers(self):
+        """Processes of this service left by a supervisor that died: take them down."""
+        try:
+            old = status.read_state(self.sv.path)
+            proc = procs.read_proc(old.pid) if old.pid else None
+            if proc is not None and proc.start == old.pid_start:
+                self.session = old.pid
+        except (OSError, ValueError):
+            pass
+        self.adopting = True
+        left = self._leftovers()
+        if not left:
+            self.adopting = False
+            self.session = 0
+            return False
+        self.host.report(self, "warning", "taking down %d process(es) left running by a "
+                         "previous supervisor: %s" % (len(left), " ".join(map(str, sorted(left)))))
+        self.leftover_pid = min(left)
+        self._set_phase(Phase.CLEANUP)
+        self._signal_all(self._down_signal())
+        self._arm_kill_timer()
+        self._schedule_poll()
+        return True
 
     def _start_fresh(self):
         self.record.fails = 0
@@ -141,8 +179,6 @@ class Unit:
         self.record.reason = ""
         self.record.next_try = None
         self.record.ready_since = None
-        proc = procs.read_proc(self.run.pid)
-        self.record.pid_start = proc.start if proc else 0
         if self.policy.start_secs > 0:
             self._set_phase(Phase.STARTING)
             self._deadline = self.host.loop.call_later(
@@ -191,17 +227,22 @@ class Unit:
         try:
             return reader(*args)
         except (servicedir.KnobError, OSError) as exc:
-            self._warn_knob("unable to read %s" % (exc,) if isinstance(exc, OSError)
-                            else "bad knob %s" % (exc,))
+            if isinstance(exc, OSError):
+                self._warn_knob("unable to read %s: %s" % (exc.filename, exc.strerror))
+            else:
+                self._warn_knob("bad knob %s" % (exc,))
             return default
 
     def _warn_knob(self, text):
         self.host.report(self, "warning", text)
 
     # --- stopping --------------------------------------------------------
+    def _down_signal(self):
+        return self._knob(servicedir.read_signal,
+                          (self.path, servicedir.DOWN_SIGNAL, signal.SIGTERM), signal.SIGTERM)
+
     def _stop(self):
-        signum = self._knob(servicedir.read_signal,
-                            (self.path, servicedir.DOWN_SIGNAL, signal.SIGTERM), signal.SIGTERM)
+        signum = self._down_signal()
         self._signal_all(signum)
         self.got_term = signum == signal.SIGTERM
         self._set_phase(Phase.STOPPING)
@@ -262,6 +303,7 @@ class Unit:
                 self.record.fails = 0
         stopping = self.phase is Phase.STOPPING
         self.run = None
+        self.got_term = self.paused = False
         left = self._leftovers()
         if not left:
             self._after_cleanup()
@@ -269,9 +311,7 @@ class Unit:
         self.leftover_pid = min(left)
         self._set_phase(Phase.CLEANUP)
         if not stopping:
-            signum = self._knob(servicedir.read_signal, (self.path, servicedir.DOWN_SIGNAL,
-                                                         signal.SIGTERM), signal.SIGTERM)
-            self._signal_all(signum)
+            self._signal_all(self._down_signal())
             self._arm_kill_timer()
         self._schedule_poll()
 
@@ -281,7 +321,10 @@ class Unit:
         if not table:   # no /proc: the process group is all we can see
             alive = procs.group_exists(self.session) if self.session else False
             return {self.session} if alive else set()
-        return procs.belonging(table, self.session, self.marker, self.host.known_pids())
+        mine = procs.belonging(table, self.session, self.marker, self.host.known_pids())
+        if self.adopting:   # they were reparented elsewhere: search everywhere
+            mine |= procs.tagged_anywhere(table, self.marker)
+        return mine
 
     def _schedule_poll(self):
         if self._poll is not None:
@@ -308,6 +351,13 @@ class Unit:
         self._poll_delay = POLL_FIRST_SECS
         self.session = 0
         self.leftover_pid = 0
+        if self.adopting:
+            self.adopting = False
+            if self.want is Want.UP:
+                self._start()
+            else:
+                self._go_down()
+            return
         finish = os.path.join(self.path, servicedir.FINISH)
         if os.access(finish, os.X_OK):
             self._run_finish()
@@ -352,18 +402,20 @@ class Unit:
             self.want = Want.DOWN
             self._go_down()
         else:
-            self.record.restarts += 1
-            self._backoff_or_fatal(policy.backoff_delay(self.record.fails))
+            self._backoff_or_fatal(policy.backoff_delay(self.record.fails), restart=True)
 
-    def _backoff_or_fatal(self, delay):
+    def _backoff_or_fatal(self, delay, restart=False):
         if policy.gives_up(self.policy, self.record.fails):
+            self.record.next_try = None
             self._set_phase(Phase.FATAL)
             self.host.report(self, "warning", "giving up after %d failed starts in a row"
                              % self.record.fails)
             self.host.unit_fatal(self)
         elif delay <= 0:
+            self.record.restarts += restart
             self._start()
         else:
+            self.record.restarts += restart
             self.record.next_try = time.time() + delay
             self._set_phase(Phase.BACKOFF)
             self._deadline = self.host.loop.call_later(delay,
@@ -404,6 +456,9 @@ class Unit:
             runit.changed_ns = time.time_ns()
         record = self.record
         record.state = self.phase.shown
+        if record.pid != pid:
+            proc = procs.read_proc(pid) if pid else None
+            record.pid_start = proc.start if proc else 0
         record.pid = pid
         record.want = self.want.value
         record.since = runit.changed_ns / 1e9

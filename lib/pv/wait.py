@@ -40,20 +40,29 @@ CONDITIONS = ("up", "ready", "down", "finished")
 
 
 class Listener:
-    """A FIFO in ``S/supervise/event/``, open for reading until ``close()``."""
+    """A FIFO in ``S/supervise/event/``, open for reading until ``close()``.
 
-    def __init__(self, service):
+    With ``after_command``, the first check waits for the supervisor's first
+    event: the letters just sent are read before the state is judged.
+    """
+
+    def __init__(self, service, after_command=False):
         self.service = service
+        self.armed = not after_command
         directory = os.path.join(supervise_dir(service), EVENT_DIR)
         self.path = os.path.join(directory, "w%d.%d" % (os.getpid(), time.monotonic_ns()))
-        self.fd = -1
+        self.fd = self._keep = -1
         try:
             os.mkfifo(self.path, 0o600)
             self.fd = os.open(self.path, os.O_RDONLY | os.O_NONBLOCK)
+            # Our own writer: without one, the FIFO reads as EOF (always
+            # "readable") once the supervisor's first writer has closed it.
+            self._keep = os.open(self.path, os.O_WRONLY | os.O_NONBLOCK)
         except OSError:
             # No event directory we may use (an older supervisor, or another
             # user's service): fall back to polling with back-off.
             self.close()
+            self.armed = True
 
     def drain(self):
         try:
@@ -63,9 +72,10 @@ class Listener:
             pass
 
     def close(self):
-        if self.fd >= 0:
-            os.close(self.fd)
-            self.fd = -1
+        for fd in (self._keep, self.fd):
+            if fd >= 0:
+                os.close(fd)
+        self.fd = self._keep = -1
         try:
             os.unlink(self.path)
         except OSError:
@@ -88,17 +98,24 @@ def read_records(service):
 def wait_all(listeners, condition, deadline, old_pids):
     """Block until every listener's service shows ``condition`` or ``deadline`` passes.
 
-    Returns the services that did not get there (empty: success).
+    Returns [(service, PvError or None for a timeout)] for those that did not.
     """
-    pending = list(listeners)
+    pending, failed = list(listeners), []
     poll_delay = 0.01
     while True:
-        pending = [ls for ls in pending if not _reached_now(ls, condition, old_pids)]
+        still = []
+        for listener in pending:
+            try:
+                if not _reached_now(listener, condition, old_pids):
+                    still.append(listener)
+            except PvError as exc:
+                failed.append((listener.service, exc))
+        pending = still
         if not pending:
-            return []
+            return failed
         now = time.monotonic()
         if deadline is not None and now >= deadline:
-            return [ls.service for ls in pending]
+            return failed + [(ls.service, None) for ls in pending]
         fds = [ls.fd for ls in pending if ls.fd >= 0]
         timeout = LIVENESS_SECS if len(fds) == len(pending) else poll_delay
         poll_delay = min(poll_delay * 2, 0.5)
@@ -108,11 +125,14 @@ def wait_all(listeners, condition, deadline, old_pids):
         for ls in pending:
             if ls.fd in readable:
                 ls.drain()
+                ls.armed = True
 
 
 def _reached_now(listener, condition, old_pids):
     service = listener.service
     if not control.is_supervised(service):
         raise NotSupervised(service)
+    if not listener.armed:
+        return False
     state, runit = read_records(service)
     return reached(condition, state, runit, old_pids.get(service, 0))

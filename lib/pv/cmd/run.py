@@ -26,7 +26,7 @@ def parse(argv):
     if args and args[0] == "--":
         args.pop(0)
     if len(args) != 1 or (args[0].startswith("-") and args[0] != "-"):
-        raise diag.UsageError("usage: " + SYNOPSIS)
+        raise diag.UsageError(SYNOPSIS)
     return args[0]
 
 
@@ -35,7 +35,7 @@ def main(argv=None):
     try:
         directory = parse(argv)
     except diag.UsageError as exc:
-        sys.stderr.write("%s: %s\n" % (PROG, exc.message()))
+        sys.stderr.write("%s: usage: %s\n" % (PROG, exc.message()))
         return diag.EXIT_USAGE
     if directory is None:
         sys.stdout.write(HELP)
@@ -44,7 +44,7 @@ def main(argv=None):
         reason = "file does not exist" if not os.path.exists(directory) else "not a directory"
         diag.fatal(PROG, "unable to supervise %s: %s" % (directory, reason))
         return diag.EXIT_USAGE
-    return supervise(directory)
+    return diag.guard(PROG, supervise, directory)
 
 
 def supervise(directory):

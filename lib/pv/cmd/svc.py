@@ -37,6 +37,8 @@ def parse(argv):
         chars = arg[1:]
         while chars:
             ch, chars = chars[0], chars[1:]
+            if arg.startswith("--"):
+                raise diag.UsageError("unknown option %s" % arg)
             if ch in "wT":
                 value = chars or (args.pop(0) if args else None)
                 chars = ""
@@ -57,7 +59,7 @@ def parse(argv):
     if not args:
         if letters == "h" and condition is None:
             return None   # plain "-h": help, since there is nothing to send HUP to
-        raise diag.UsageError("usage: " + SYNOPSIS)
+        raise diag.UsageError(SYNOPSIS)
     return letters, condition, timeout_ms, args
 
 
@@ -72,7 +74,7 @@ def main(argv=None):
         sys.stdout.write(HELP)
         return diag.EXIT_OK
     letters, condition, timeout_ms, dirs = parsed
-    return run(letters, condition, timeout_ms, dirs)
+    return diag.guard(PROG, run, letters, condition, timeout_ms, dirs)
 
 
 def _complain(dirs, exc):
@@ -85,10 +87,12 @@ def run(letters, condition, timeout_ms, dirs):
     codes, listeners, old_pids = [], [], {}
     try:
         for directory in dirs:
+            listener = None
             try:
                 if condition:
                     old_pids[directory] = _old_pid(directory, letters)
-                    listeners.append(wait.Listener(directory))
+                    listener = wait.Listener(directory, after_command=bool(letters))
+                    listeners.append(listener)
                 if letters:
                     control.send(directory, letters)
                 elif not control.is_supervised(directory):
@@ -96,7 +100,9 @@ def run(letters, condition, timeout_ms, dirs):
             except diag.PvError as exc:
                 _complain(dirs, exc)
                 codes.append(exc.code)
-                listeners = [ls for ls in listeners if ls.service != directory]
+                if listener is not None:
+                    listeners.remove(listener)
+                    listener.close()
         if condition and listeners:
             codes.append(_wait(dirs, listeners, condition, timeout_ms, old_pids))
     finally:
@@ -118,12 +124,13 @@ def _old_pid(directory, letters):
 def _wait(dirs, listeners, condition, timeout_ms, old_pids):
     from pv import wait
     deadline = time.monotonic() + timeout_ms / 1000.0 if timeout_ms else None
-    try:
-        missed = wait.wait_all(listeners, condition, deadline, old_pids)
-    except diag.PvError as exc:
-        _complain(dirs, exc)
-        return exc.code
-    for directory in missed:
-        diag.say(PROG, "warning" if len(dirs) > 1 else "fatal",
-                 "unable to wait for %s to be %s: timed out" % (directory, condition))
-    return diag.EXIT_TIMEOUT if missed else diag.EXIT_OK
+    codes = []
+    for directory, exc in wait.wait_all(listeners, condition, deadline, old_pids):
+        if exc is None:
+            diag.say(PROG, "warning" if len(dirs) > 1 else "fatal",
+                     "unable to wait for %s to be %s: timed out" % (directory, condition))
+            codes.append(diag.EXIT_TIMEOUT)
+        else:
+            _complain(dirs, exc)
+            codes.append(exc.code)
+    return diag.worst(codes)
