@@ -1,0 +1,245 @@
+"""pv-ctl's verbs: each takes (Context, args) and returns an exit code.
+
+The command half of pv-ctl, split from pv.cmd.ctl to keep modules small:
+only these functions print.
+"""
+
+import sys
+
+from pv import diag
+from pv.cmd.ctl import HELP, PROG, VERSION
+
+ACTION_UNKNOWN = diag.EXIT_USAGE
+
+
+def _print(ctx, text):
+    ctx.out.write(text + "\n")
+
+
+def _targets(ctx, words, default_all=False, unknown_code=ACTION_UNKNOWN):
+    """(targets, codes): warnings printed for names that match nothing."""
+    from pv import ctl_names
+    if not words:
+        if not default_all:
+            raise diag.UsageError("a NAME is needed (or all)")
+        words = [ctl_names.ALL]
+    names = None
+    if any("/" not in w for w in words):
+        try:
+            names = ctl_names.services(ctx.scandir)
+        except OSError as exc:
+            diag.warn(PROG, "unable to read %s: %s" % (ctx.scandir, diag.reason_of(exc)))
+            names = []
+    targets, unknown = ctl_names.resolve(ctx.scandir, words, names)
+    for word in unknown:
+        if word != ctl_names.ALL:
+            diag.warn(PROG, "unable to control %s: no such service" % word)
+    unknown = [w for w in unknown if w != ctl_names.ALL]
+    return targets, [unknown_code] * len(unknown), unknown
+
+
+def do_status(ctx, args):
+    from pv import ctl_status
+    targets, _, unknown = _targets(ctx, args, default_all=True)
+    rows = [ctl_status.read_row(t) for t in targets]
+    if ctx.json:
+        _print(ctx, ctl_status.as_json(rows))
+    else:
+        for line in ctl_status.table(rows, colour=ctl_status.want_colour(ctx.out)):
+            _print(ctx, line)
+    return ctl_status.status_code(rows, unknown)
+
+
+def do_check(ctx, args):
+    from pv import ctl_status
+    targets, _, unknown = _targets(ctx, args, default_all=True)
+    code, line = ctl_status.check([ctl_status.read_row(t) for t in targets], unknown)
+    _print(ctx, line)
+    return code
+
+
+def _action(verb):
+    def run(ctx, args):
+        from pv import ctl_ops, ctl_status
+        targets, codes, _ = _targets(ctx, args)
+        done, late, failed = ctl_ops.act(verb, targets, ctx.wait_secs, ctx.wait,
+                                         ctx.explicit_wait)
+        for target, exc in failed:
+            diag.warn(PROG, exc.message())
+            codes.append(exc.code)
+        for target in late:
+            _print(ctx, ctl_ops.sv_line("timeout", ctl_status.read_row(target)))
+            codes.append(diag.EXIT_NO)
+        if ctx.wait:
+            for target in done:
+                _print(ctx, ctl_ops.sv_line("ok", ctl_status.read_row(target)))
+        return diag.worst(codes)
+    run.__name__ = "do_" + verb
+    return run
+
+
+def do_signal(ctx, args):
+    from pv import ctl_ops
+    if not args:
+        raise diag.UsageError("signal SIG NAME...")
+    letter = ctl_ops.signal_letter(args[0])
+    targets, codes, _ = _targets(ctx, args[1:])
+    for target, exc in ctl_ops.signal_all(targets, letter):
+        diag.warn(PROG, exc.message())
+        codes.append(exc.code)
+    return diag.worst(codes)
+
+
+def do_pid(ctx, args):
+    from pv import ctl_status
+    targets, codes, _ = _targets(ctx, args)
+    for target in targets:
+        row = ctl_status.read_row(target)
+        if row.state in (ctl_status.NOT_SUPERVISED, ctl_status.UNREADABLE):
+            diag.warn(PROG, "unable to control %s: %s" % (target.name, ctl_status.explain(row, 0)))
+            codes.append(diag.EXIT_NOT_SUPERVISED)
+            continue
+        pid = row.pid if row.state in ("starting", "running", "ready", "stopping") else 0
+        _print(ctx, "%d" % pid if len(targets) == 1 else "%s %d" % (target.name, pid))
+    return diag.worst(codes)
+
+
+def _tail_options(args):
+    follow, count, rest = False, 10, []
+    args = list(args)
+    while args:
+        arg = args.pop(0)
+        if arg == "-f":
+            follow = True
+        elif arg.startswith("-n"):
+            value = arg[2:] or (args.pop(0) if args else "")
+            if not value.isdigit():
+                raise diag.UsageError("tail: -n takes a number of lines")
+            count = int(value)
+        elif arg.startswith("-") and arg != "-":
+            raise diag.UsageError("tail [-f] [-n N] NAME")
+        else:
+            rest.append(arg)
+    if len(rest) != 1:
+        raise diag.UsageError("tail [-f] [-n N] NAME")
+    return follow, count, rest[0]
+
+
+def do_tail(ctx, args):
+    import os
+    from pv import ctl_tail
+    follow, count, word = _tail_options(args)
+    targets, codes, _ = _targets(ctx, [word])
+    if not targets:
+        return diag.worst(codes)
+    directory = ctl_tail.log_dir(targets[0].path)
+    if not os.path.isdir(directory):
+        raise diag.PermanentError("tail", targets[0].name, "no log directory")
+    follower = ctl_tail.Follower(directory) if follow else None
+    for line in ctl_tail.last_lines(directory, count) if count else []:
+        _print(ctx, ctl_tail.render(line))
+    ctx.out.flush()
+    if follower is None:
+        return diag.EXIT_OK
+    try:
+        for line in follower.lines():
+            _print(ctx, ctl_tail.render(line))
+            ctx.out.flush()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        follower.close()
+    return diag.EXIT_OK
+
+
+def _add_options(args):
+    opts = {"group": "", "down": False, "size": None, "keep": None}
+    if "--" not in args:
+        raise diag.UsageError("add NAME [--group G] [--down] [--log-size N] [--log-keep N] -- CMD")
+    split = args.index("--")
+    head, command = list(args[:split]), args[split + 1:]
+    names = []
+    while head:
+        arg = head.pop(0)
+        key = {"--group": "group", "--log-size": "size", "--log-keep": "keep"}.get(arg)
+        if arg == "--down":
+            opts["down"] = True
+        elif key:
+            if not head:
+                raise diag.UsageError("add: %s needs a value" % arg)
+            value = head.pop(0)
+            if key != "group" and not value.isdigit():
+                raise diag.UsageError("add: %s takes a number" % arg)
+            opts[key] = value if key == "group" else int(value)
+        else:
+            names.append(arg)
+    if len(names) != 1 or not command:
+        raise diag.UsageError("add NAME [options] -- CMD [ARG...]")
+    if opts["group"] and len(opts["group"].split()) != 1:
+        raise diag.UsageError("add: --group takes one word")
+    return names[0], command, opts
+
+
+def do_add(ctx, args):
+    from pv import ctl_add
+    name, command, opts = _add_options(args)
+    path = ctl_add.add(ctx.scandir, name, command, **opts)
+    _print(ctx, "%s: added %s" % (name, path))
+    return diag.EXIT_OK
+
+
+def do_remove(ctx, args):
+    from pv import control, ctl_add, ctl_ops
+    targets, codes, _ = _targets(ctx, args)
+    for target in targets:
+        if control.is_supervised(target.path):
+            _, late, failed = ctl_ops.act("stop", [target], ctx.wait_secs, True,
+                                          ctx.explicit_wait)
+            if late or failed:
+                diag.warn(PROG, "unable to remove %s: it did not go down" % target.name)
+                codes.append(diag.EXIT_NO)
+                continue
+            ctl_ops.send_all([target], "x", False)
+            ctl_add.wait_unsupervised(target.path, ctx.wait_secs)
+        ctl_add.delete(target.path)
+        _print(ctx, "%s: removed" % target.name)
+    return diag.worst(codes)
+
+
+def do_reread(ctx, args):
+    from pv import ctl_add
+    ctl_add.rescan(ctx.scandir)
+    return diag.EXIT_OK
+
+
+def do_version(ctx, args):
+    _print(ctx, VERSION)
+    return diag.EXIT_OK
+
+
+def do_help(ctx, args):
+    if args:
+        from pv import ctl_shell
+        text = ctl_shell.verb_help(args[0])
+        if text is None:
+            raise diag.UsageError("no such verb: %s" % args[0])
+        _print(ctx, text)
+    else:
+        ctx.out.write(HELP)
+    return diag.EXIT_OK
+
+
+def do_shell(ctx, args):
+    from pv import ctl_shell
+    from pv.cmd.ctl import dispatch, parse_common
+    return ctl_shell.Shell(ctx, dispatch, parse_common, sys.stdin, ctx.out).loop()
+
+
+VERBS = {
+    "status": do_status, "check": do_check,
+    "start": _action("start"), "stop": _action("stop"),
+    "restart": _action("restart"), "once": _action("once"),
+    "signal": do_signal, "pid": do_pid, "tail": do_tail,
+    "add": do_add, "remove": do_remove, "reread": do_reread, "update": do_reread,
+    "version": do_version, "help": do_help, "shell": do_shell,
+}

@@ -1,0 +1,128 @@
+"""Making and unmaking service directories in a scan directory (``pv-ctl add/remove``).
+
+``add`` builds the directory under ``D/.NAME.tmp-PID`` -- a name every
+scanner ignores -- and renames it into place, so a scanner sees either
+nothing or the whole service.  ``rescan`` asks pv-scan to look again by
+writing ``h`` to ``D/.pv-scan/control``.
+"""
+
+import errno
+import os
+import shlex
+
+from pv.diag import NotSupervised, PermanentError, TempError, reason_of
+
+SCAN_CONTROL = os.path.join(".pv-scan", "control")
+RESCAN_LETTER = "h"
+LOG_SUBDIR = "main"
+
+
+def pv_log_path():
+    """The pv-log of this checkout (bin/ next to lib/)."""
+    lib = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
+    return os.path.join(os.path.dirname(lib), "bin", "pv-log")
+
+
+def check_name(name):
+    """PermanentError unless ``name`` can be a service name in a scan directory."""
+    bad = (not name or name.startswith(".") or "/" in name or name == "all"
+           or any(ch in name for ch in "*?[]:") or name != name.strip() or "\n" in name)
+    if bad:
+        raise PermanentError("add", repr(name), "not a valid service name")
+
+
+def run_script(argv):
+    return "#!/bin/sh\nexec 2>&1\nexec %s\n" % " ".join(shlex.quote(a) for a in argv)
+
+
+def log_script(size=None, keep=None):
+    words = [pv_log_path(), "-tt"]
+    if size is not None:
+        words += ["-s", str(size)]
+    if keep is not None:
+        words += ["-n", str(keep)]
+    return "#!/bin/sh\nexec %s ./%s\n" % (" ".join(shlex.quote(w) for w in words), LOG_SUBDIR)
+
+
+def _write(path, text, mode=0o644):
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)
+    os.chmod(path, mode)
+
+
+def _fill(temp, argv, group, down, size, keep):
+    os.mkdir(temp, 0o755)
+    _write(os.path.join(temp, "run"), run_script(argv), 0o755)
+    os.makedirs(os.path.join(temp, "log", LOG_SUBDIR))
+    _write(os.path.join(temp, "log", "run"), log_script(size, keep), 0o755)
+    if group:
+        _write(os.path.join(temp, "group"), group + "\n")
+    if down:
+        _write(os.path.join(temp, "down"), "")
+
+
+def add(scandir, name, argv, group="", down=False, size=None, keep=None):
+    """Create ``scandir/name`` atomically; return its path."""
+    import shutil
+    check_name(name)
+    if not argv:
+        raise PermanentError("add", name, "no command given")
+    final = os.path.join(scandir, name)
+    if os.path.lexists(final):
+        raise PermanentError("add", name, "already exists")
+    temp = os.path.join(scandir, ".%s.tmp-%d" % (name, os.getpid()))
+    try:
+        _fill(temp, argv, group, down, size, keep)
+        if os.path.lexists(final):      # someone was quicker
+            raise PermanentError("add", name, "already exists")
+        os.rename(temp, final)
+    except OSError as exc:
+        shutil.rmtree(temp, ignore_errors=True)
+        raise TempError("add", name, reason_of(exc)) from None
+    except BaseException:
+        shutil.rmtree(temp, ignore_errors=True)
+        raise
+    return final
+
+
+def wait_unsupervised(path, secs):
+    """Poll until nobody supervises ``path`` or ``secs`` pass; True if nobody does."""
+    import time
+    from pv import control
+    deadline = time.monotonic() + secs
+    delay = 0.005
+    while control.is_supervised(path):
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(delay)
+        delay = min(delay * 2, 0.2)
+    return True
+
+
+def delete(path):
+    """Remove a service directory, or only the symlink if it is one."""
+    import shutil
+    try:
+        if os.path.islink(path):
+            os.unlink(path)
+        else:
+            shutil.rmtree(path)
+    except OSError as exc:
+        raise TempError("remove", path, reason_of(exc)) from None
+
+
+def rescan(scandir):
+    """Write ``h`` to pv-scan's control FIFO; NotSupervised if pv-scan is not running."""
+    path = os.path.join(scandir, SCAN_CONTROL)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK)
+    except OSError as exc:
+        if exc.errno in (errno.ENXIO, errno.ENOENT, errno.ENOTDIR):
+            raise NotSupervised(scandir, "pv-scan not running") from None
+        raise TempError("rescan", scandir, reason_of(exc)) from None
+    try:
+        os.write(fd, RESCAN_LETTER.encode("ascii"))
+    except OSError as exc:
+        raise TempError("rescan", scandir, reason_of(exc)) from None
+    finally:
+        os.close(fd)

@@ -1,0 +1,145 @@
+"""pv-ctl's names: the scan directory, its services, and NAME resolution.
+
+A service of the scan directory D is an entry that is a directory (or a
+symlink to one) whose name does not start with ``.`` -- the rule pv-scan
+uses, so a half-made ``.NAME.tmp-PID`` is never one.  A NAME given on the
+command line is a name in D, a path to a service directory, ``GROUP:*``
+(the services whose ``group`` file says GROUP), a glob over the names in
+D, or ``all``.
+"""
+
+import os
+
+from pv.servicedir import GROUP, read_first_line
+
+ENV_SCANDIR = "PV_SCANDIR"
+ROOT_SCANDIR = "/etc/pv/service"
+ALL = "all"
+
+
+def default_scandir(environ=None, uid=None):
+    """``$PV_SCANDIR``, else /etc/pv/service for root, else the user's config dir."""
+    environ = os.environ if environ is None else environ
+    uid = os.getuid() if uid is None else uid
+    if environ.get(ENV_SCANDIR):
+        return environ[ENV_SCANDIR]
+    if uid == 0:
+        return ROOT_SCANDIR
+    config = environ.get("XDG_CONFIG_HOME") or os.path.join(
+        environ.get("HOME") or os.path.expanduser("~"), ".config")
+    return os.path.join(config, "pv", "service")
+
+
+def services(scandir):
+    """Sorted names of the services in ``scandir``; OSError if unreadable."""
+    names = []
+    with os.scandir(scandir) as entries:
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            try:
+                if entry.is_dir():   # follows symlinks, as pv-scan does
+                    names.append(entry.name)
+            except OSError:
+                continue
+    return sorted(names)
+
+
+def group_of(path):
+    """The one word in ``path/group``, or "" if there is none."""
+    try:
+        text = read_first_line(os.path.join(path, GROUP))
+    except OSError:
+        return ""
+    words = (text or "").split()
+    return words[0] if words else ""
+
+
+class Target:
+    """One service to act on: its display name and its directory."""
+
+    __slots__ = ("name", "path")
+
+    def __init__(self, name, path):
+        self.name = name
+        self.path = path
+
+    def __repr__(self):
+        return "Target(%r, %r)" % (self.name, self.path)
+
+    def __eq__(self, other):
+        return isinstance(other, Target) and (self.name, self.path) == (other.name, other.path)
+
+    def __hash__(self):
+        return hash(self.path)
+
+
+def is_glob(word):
+    return any(ch in word for ch in "*?[")
+
+
+def _is_path(word):
+    return "/" in word or word in (".", "..")
+
+
+def _match_one(scandir, names, word):
+    """The targets one NAME stands for (empty: no such service)."""
+    join = os.path.join
+    if word == ALL:
+        return [Target(n, join(scandir, n)) for n in names]
+    if _is_path(word):
+        path = word.rstrip("/") or "/"
+        if os.path.isdir(path):
+            return [Target(os.path.basename(os.path.abspath(path)), path)]
+        return []
+    if word.endswith(":*") or (":" in word and not is_glob(word.split(":", 1)[0])):
+        group, _, rest = word.partition(":")
+        return [Target(n, join(scandir, n)) for n in names
+                if group_of(join(scandir, n)) == group and _glob_ok(rest, n)]
+    if is_glob(word):
+        import fnmatch
+        return [Target(n, join(scandir, n)) for n in names if fnmatch.fnmatchcase(n, word)]
+    if word in names:
+        return [Target(word, join(scandir, word))]
+    return []
+
+
+def _glob_ok(pattern, name):
+    if pattern in ("", "*"):
+        return True
+    import fnmatch
+    return fnmatch.fnmatchcase(name, pattern)
+
+
+def resolve(scandir, words, names=None):
+    """(targets in order without duplicates, unknown words).
+
+    ``names`` are the services of ``scandir`` if already listed; they are
+    read only when a word needs them.  An unreadable scan directory counts
+    as empty (the caller reports it).
+    """
+    targets, unknown, seen = [], [], set()
+    for word in words:
+        if names is None and not _is_path(word):
+            names = list_or_empty(scandir)
+        found = _match_one(scandir, names or [], word)
+        if not found:
+            unknown.append(word)
+        for target in found:
+            if target.path not in seen:
+                seen.add(target.path)
+                targets.append(target)
+    return targets, unknown
+
+
+def list_or_empty(scandir):
+    try:
+        return services(scandir)
+    except OSError:
+        return []
+
+
+def groups(scandir, names=None):
+    """Sorted group names used in ``scandir`` (for completion)."""
+    names = list_or_empty(scandir) if names is None else names
+    return sorted({g for g in (group_of(os.path.join(scandir, n)) for n in names) if g})
