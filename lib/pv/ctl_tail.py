@@ -62,7 +62,7 @@ def _decode(data):
 
 
 def last_lines(directory, count):
-    """The last ``count`` complete lines of the log (rotated files, then current)."""
+    """The last ``count`` lines of the log (rotated files, then current; a partial last line counts)."""
     files = rotated(directory) + [os.path.join(directory, CURRENT)]
     found = collections.deque(maxlen=count)
     needed = count
