@@ -188,3 +188,19 @@ def test_version_and_help(scan):
     assert ctl(scan, "version").stdout.startswith("pv-ctl")
     assert "usage:" in ctl(scan, "--help").stdout
     assert ctl(scan, "frobnicate").returncode == 100
+
+
+def test_bash_completion_offers_verbs_names_and_groups(scan):
+    bash = shutil.which("bash")
+    if bash is None:
+        pytest.skip("bash is not installed")
+    service(scan, "web", group="front\n")
+    service(scan, "db")
+    os.makedirs(os.path.join(scan, ".tmp-x"))
+    script = ('source %s; COMP_WORDS=(pv-ctl -d %s restart ""); COMP_CWORD=4; _pv_ctl; '
+              'echo "${COMPREPLY[*]}"; COMP_WORDS=(pv-ctl re); COMP_CWORD=1; _pv_ctl; '
+              'echo "${COMPREPLY[*]}"' % (os.path.join(bin_path(".."), "completion",
+                                                       "pv-ctl.bash"), scan))
+    out = subprocess.run([bash, "-c", script], stdout=subprocess.PIPE, timeout=10,
+                         universal_newlines=True).stdout.splitlines()
+    assert out == ["all db web front:*", "restart remove reread"]
