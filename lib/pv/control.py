@@ -6,26 +6,32 @@ supervisor's side of the FIFOs lives in ``pv.supervisedir``.
 
 import errno
 import os
-import signal
 
 from pv.diag import NotSupervised, TempError, reason_of
 from pv.servicedir import CONTROL_FIFO, OK_FIFO, supervise_dir
 
-# Letters that only deliver a signal to the service's main process.
+# Letters that only deliver a signal to the service's main process, by name
+# (the signal module is imported only by the supervisor, which sends them).
 SIGNAL_LETTERS = {
-    "p": signal.SIGSTOP,
-    "c": signal.SIGCONT,
-    "h": signal.SIGHUP,
-    "a": signal.SIGALRM,
-    "i": signal.SIGINT,
-    "q": signal.SIGQUIT,
-    "1": signal.SIGUSR1,
-    "2": signal.SIGUSR2,
-    "t": signal.SIGTERM,
-    "k": signal.SIGKILL,
+    "p": "SIGSTOP",
+    "c": "SIGCONT",
+    "h": "SIGHUP",
+    "a": "SIGALRM",
+    "i": "SIGINT",
+    "q": "SIGQUIT",
+    "1": "SIGUSR1",
+    "2": "SIGUSR2",
+    "t": "SIGTERM",
+    "k": "SIGKILL",
 }
 STATE_LETTERS = "udox"
 LETTERS = STATE_LETTERS + "".join(SIGNAL_LETTERS)
+
+
+def letter_signal(letter):
+    """The signal number a signal letter delivers."""
+    import signal
+    return getattr(signal, SIGNAL_LETTERS[letter])
 
 
 def _open_nonblocking_writer(service, name):

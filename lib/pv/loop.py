@@ -9,7 +9,7 @@ timer pending, ``select`` blocks with no timeout: an idle loop never wakes.
 import heapq
 import itertools
 import os
-import selectors
+import select
 import signal
 import time
 
@@ -32,9 +32,44 @@ def _ignore_signal(signum, frame):
     """The Python-level handler: the work happens when the loop reads the wakeup fd."""
 
 
+class _Poller:
+    """epoll where there is one, else poll(2): a selector without the selectors
+    module, whose import would cost pv-scan memory for nothing it needs."""
+
+    def __init__(self):
+        epoll = getattr(select, "epoll", None)
+        self._poll = epoll() if epoll else select.poll()
+        self._readable = select.EPOLLIN if epoll else select.POLLIN
+        self._scale = 1.0 if epoll else 1000.0   # epoll takes seconds, poll milliseconds
+        self.callbacks = {}
+
+    def register(self, fd, callback):
+        if fd in self.callbacks:
+            raise ValueError("fd %d is already registered" % fd)
+        self._poll.register(fd, self._readable)
+        self.callbacks[fd] = callback
+
+    def unregister(self, fd):
+        del self.callbacks[fd]
+        self._poll.unregister(fd)
+
+    def ready(self, timeout):
+        """Callbacks of the readable fds, waiting at most ``timeout`` s (None: forever)."""
+        if timeout is not None:
+            timeout *= self._scale
+        elif self._scale != 1.0:
+            timeout = -1
+        events = self._poll.poll(-1 if timeout is None else timeout)
+        return [self.callbacks[fd] for fd, _ in events if fd in self.callbacks]
+
+    def close(self):
+        if hasattr(self._poll, "close"):
+            self._poll.close()
+
+
 class Loop:
     def __init__(self):
-        self._selector = selectors.DefaultSelector()
+        self._selector = _Poller()
         self._timers = []
         self._sequence = itertools.count()
         self._signal_callbacks = {}
@@ -43,13 +78,13 @@ class Loop:
         os.set_blocking(self._wakeup_r, False)
         os.set_blocking(self._wakeup_w, False)
         self._saved_wakeup = None
-        self._selector.register(self._wakeup_r, selectors.EVENT_READ, self._read_signals)
+        self._selector.register(self._wakeup_r, self._read_signals)
         self.stopped = False
 
     # file descriptors
     def add_reader(self, fd, callback):
         """Call ``callback()`` whenever ``fd`` is readable."""
-        self._selector.register(fd, selectors.EVENT_READ, callback)
+        self._selector.register(fd, callback)
 
     def remove_reader(self, fd):
         try:
@@ -105,8 +140,8 @@ class Loop:
 
     def run_once(self):
         """Wait for one batch of events and handle them."""
-        for key, _ in self._selector.select(self._next_timeout()):
-            key.data()
+        for callback in self._selector.ready(self._next_timeout()):
+            callback()
         self._run_due_timers()
 
     def run(self):
@@ -128,3 +163,35 @@ class Loop:
         self._selector.close()
         os.close(self._wakeup_r)
         os.close(self._wakeup_w)
+
+
+class Guarded:
+    """The loop as one service sees it: its callbacks run under ``on_error``.
+
+    An exception in one service's callback is reported by ``on_error`` and
+    never reaches the loop, so it cannot stop the other services.
+    """
+
+    def __init__(self, loop, on_error):
+        self._loop = loop
+        self._on_error = on_error
+
+    def guard(self, callback):
+        def guarded(*args):
+            try:
+                return callback(*args)
+            except Exception as exc:  # noqa: BLE001 - isolation is the point
+                self._on_error(exc)
+        return guarded
+
+    def call_later(self, delay, callback):
+        return self._loop.call_later(delay, self.guard(callback))
+
+    def call_at(self, when, callback):
+        return self._loop.call_at(when, self.guard(callback))
+
+    def add_reader(self, fd, callback):
+        self._loop.add_reader(fd, self.guard(callback))
+
+    def remove_reader(self, fd):
+        self._loop.remove_reader(fd)

@@ -4,20 +4,22 @@ Pure functions over numbers, so the numbers in pv-servicedir(5) can be
 tested without a process.
 """
 
-from dataclasses import dataclass
-from typing import FrozenSet, Optional
-
 QUICK_DEATH_SECS = 1.0    # a run that lived less than this (or start-secs) failed to start
 BACKOFF_FIRST_SECS = 0.1  # the delay after the second quick death in a row
 BACKOFF_CAP_SECS = 5.0    # delays double up to this
 
 
-@dataclass(frozen=True)
 class Policy:
-    restart: str = "always"                 # always | on-failure | never
-    exit_codes: FrozenSet[int] = frozenset([0])
-    start_secs: float = 0.0
-    max_retries: Optional[int] = None       # None: never give up
+    """The knobs that decide restarts, read afresh at each start."""
+
+    __slots__ = ("restart", "exit_codes", "start_secs", "max_retries")
+
+    def __init__(self, restart="always", exit_codes=frozenset([0]), start_secs=0.0,
+                 max_retries=None):
+        self.restart = restart            # always | on-failure | never
+        self.exit_codes = exit_codes      # codes that count as success
+        self.start_secs = start_secs
+        self.max_retries = max_retries    # None: never give up
 
 
 def succeeded(policy, code, signum):

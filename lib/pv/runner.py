@@ -20,6 +20,8 @@ class Runner:
         self.subreaper = procs.become_subreaper()
         self.exiting = False
         self.stop_when_empty = False   # pv-run: exit once its one service is gone
+        self.exit_code = 0
+        self.child_nofile = None       # the soft RLIMIT_NOFILE to give services, if we raised ours
         self.loop.on_signal(signal.SIGCHLD, self._on_sigchld)
 
     # --- children ---------------------------------------------------------
@@ -37,7 +39,7 @@ class Runner:
             # else: an orphan we adopted as subreaper (or PID 1) is now reaped
         for service in list(self.services):
             for unit in service.units():
-                unit.recheck()
+                service.loop.guard(unit.recheck)()
 
     # --- services ---------------------------------------------------------
     def add(self, service):

@@ -9,6 +9,7 @@ service down, then close the pipe so the logger reads EOF, then report gone.
 import os
 
 from pv import servicedir
+from pv.loop import Guarded
 from pv.states import Event, Phase, Want
 from pv.supervise import RUN_PHASES, Unit
 
@@ -18,7 +19,7 @@ class Service:
 
     def __init__(self, path, label, host):
         self.path, self.label, self.host = path, label, host
-        self.loop = host.loop
+        self.loop = Guarded(host.loop, self._internal_error)
         self.pipe = None
         self.main = Unit(path, label, self)
         self.log = None
@@ -72,7 +73,14 @@ class Service:
 
     # --- what units ask of their host -------------------------------------
     def track(self, pid, callback):
-        self.host.track(pid, callback)
+        self.host.track(pid, self.loop.guard(callback))
+
+    def _internal_error(self, exc):
+        """A bug in one service's handling: report it; the others carry on."""
+        import traceback
+        traceback.print_exception(type(exc), exc, exc.__traceback__)
+        self.host.report(self.main, "warning", "internal error: %s: %s"
+                         % (type(exc).__name__, exc))
 
     def known_pids(self):
         return self.host.known_pids()

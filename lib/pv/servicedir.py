@@ -6,7 +6,6 @@ supervisor reports it and falls back to the default.
 """
 
 import os
-import signal
 
 RUN = "run"
 FINISH = "finish"
@@ -33,6 +32,12 @@ MAX_RETRIES = "max-retries"
 RESTART = "restart"
 EXIT_CODES = "exit-codes"
 GROUP = "group"
+
+# Every file whose content shapes how run is started or treated: a change to
+# any of them (or to env/) is what ``pv-ctl update`` restarts a service for.
+CONFIG_FILES = (RUN, FINISH, TIMEOUT_KILL, TIMEOUT_FINISH, DOWN_SIGNAL, START_SECS, MAX_RETRIES,
+                RESTART, EXIT_CODES, "notification-fd", "check", "start-timeout", "user",
+                "umask", "environment", "limits", "needs", "instances", "on-fatal")
 
 DEFAULT_TIMEOUT_KILL_MS = 10000
 DEFAULT_TIMEOUT_FINISH_MS = 5000
@@ -72,6 +77,7 @@ def read_int(service, name, default, minimum=0):
 
 def parse_signal(text):
     """A signal number from ``TERM``, ``SIGTERM`` or ``15``; ValueError if unknown."""
+    import signal
     text = text.strip()
     if text.isdigit():
         number = int(text)
@@ -163,3 +169,26 @@ def normally_up(service):
 def supervise_dir(service):
     """``service/supervise``, followed if it is a symlink."""
     return os.path.join(service, SUPERVISE)
+
+
+def config_digest(service):
+    """A short digest of the service's configuration files and env/, as hex.
+
+    The supervisor records it in ``state`` at each start, so that a client can
+    tell which services run with a configuration that has changed since.
+    """
+    import zlib
+    digest = 0
+    names = list(CONFIG_FILES)
+    try:
+        names += sorted(os.path.join(ENVDIR, n) for n in os.listdir(os.path.join(service, ENVDIR)))
+    except OSError:
+        pass
+    for name in names:
+        try:
+            with open(os.path.join(service, name), "rb") as f:
+                data = f.read(1 << 20)
+        except OSError:
+            data = b"\0absent"
+        digest = zlib.crc32(name.encode() + b"\0" + data + b"\0", digest)
+    return "%08x" % digest

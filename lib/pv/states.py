@@ -6,6 +6,8 @@ maps it to the one byte runit's ``status`` file has room for.
 
 import enum
 
+from pv.status import RUNIT_DOWN, RUNIT_FINISH, RUNIT_RUN
+
 
 class Phase(enum.Enum):
     DOWN = "down"            # nothing running, nothing scheduled
@@ -45,8 +47,6 @@ class Want(enum.Enum):
     EXIT = "exit"    # take it down, then the supervisor exits
 
 
-# runit's status byte 19: 0 down, 1 run, 2 finish.
-RUNIT_DOWN, RUNIT_RUN, RUNIT_FINISH = 0, 1, 2
 RUNIT_STATE = {
     Phase.DOWN: RUNIT_DOWN,
     Phase.BACKOFF: RUNIT_DOWN,

@@ -9,28 +9,34 @@ temporary name and renamed, so a reader never sees half a record.
 import json
 import os
 import struct
-from dataclasses import asdict, dataclass, field
-from typing import Optional
 
 from pv import tai64n
 from pv.servicedir import PID_FILE, STAT_FILE, STATE_FILE, STATUS_FILE
-from pv.states import RUNIT_DOWN, RUNIT_FINISH, RUNIT_RUN
+
+# runit's status byte 19: 0 down, 1 run, 2 finish.
+RUNIT_DOWN, RUNIT_RUN, RUNIT_FINISH = 0, 1, 2
 
 STATUS_SIZE = 20
 _TAIL = struct.Struct("<LBBBB")   # pid (little-endian), paused, want, term, state
 _RUNIT_WORD = {RUNIT_DOWN: "down", RUNIT_RUN: "run", RUNIT_FINISH: "finish"}
 
 
-@dataclass
 class RunitStatus:
     """What the 20-byte ``status`` file holds."""
 
-    changed_ns: int         # wall-clock time of the last state change
-    pid: int                # 0 when down; the finish pid while finish runs
-    paused: bool
-    want_up: bool           # byte 17: 'u' or 'd'
-    got_term: bool
-    state: int              # RUNIT_DOWN, RUNIT_RUN or RUNIT_FINISH
+    __slots__ = ("changed_ns", "pid", "paused", "want_up", "got_term", "state")
+
+    def __init__(self, changed_ns, pid, paused, want_up, got_term, state):
+        self.changed_ns = changed_ns  # wall-clock time of the last state change
+        self.pid = pid                # 0 when down; the finish pid while finish runs
+        self.paused = paused
+        self.want_up = want_up        # byte 17: 'u' or 'd'
+        self.got_term = got_term
+        self.state = state            # RUNIT_DOWN, RUNIT_RUN or RUNIT_FINISH
+
+    def __eq__(self, other):
+        return isinstance(other, RunitStatus) and all(
+            getattr(self, name) == getattr(other, name) for name in self.__slots__)
 
     def pack(self):
         head = tai64n.from_time_ns(self.changed_ns)
@@ -60,36 +66,53 @@ class RunitStatus:
         return text + "\n"
 
 
-@dataclass
 class State:
     """pv's richer record: what ``supervise/state`` holds (pv-run(1))."""
 
-    state: str = "down"
-    pid: int = 0
-    pid_start: int = 0              # the pid's start time in /proc ticks, to spot reuse
-    since: float = 0.0              # wall clock of the last state change
-    ready_since: Optional[float] = None
-    restarts: int = 0               # runs started after the first
-    fails: int = 0                  # quick deaths in a row
-    exit_code: Optional[int] = None  # of the last run that ended
-    exit_signal: Optional[int] = None
-    want: str = "up"
-    next_try: Optional[float] = None  # wall clock of the next start, in backoff
-    reason: str = ""                # why the last start failed, if it did
-    supervisor: int = 0             # pid of the supervisor writing this
-    extra: dict = field(default_factory=dict)
+    # name -> default; the order is the order of pv-run(1)'s description
+    FIELDS = {
+        "state": "down",
+        "pid": 0,
+        "pid_start": 0,         # the pid's start time in /proc ticks, to spot reuse
+        "since": 0.0,           # wall clock of the last state change
+        "ready_since": None,
+        "restarts": 0,          # runs started again after one ended
+        "fails": 0,             # quick deaths (failed starts) in a row
+        "exit_code": None,      # of the last run that ended
+        "exit_signal": None,
+        "want": "up",
+        "next_try": None,       # wall clock of the next start, in backoff
+        "reason": "",           # why the last start failed, if it did
+        "supervisor": 0,        # pid of the supervisor writing this
+        "config": "",           # servicedir.config_digest() when the run started
+    }
+    __slots__ = tuple(FIELDS) + ("extra",)
+
+    def __init__(self, extra=None, **values):
+        for name, default in self.FIELDS.items():
+            setattr(self, name, values.pop(name, default))
+        if values:
+            raise TypeError("unknown State fields: %s" % ", ".join(sorted(values)))
+        self.extra = dict(extra or {})   # keys from a newer pv, kept as they are
+
+    def __eq__(self, other):
+        return isinstance(other, State) and all(
+            getattr(self, name) == getattr(other, name) for name in self.__slots__)
+
+    def as_dict(self):
+        record = dict(self.extra)
+        record.update((name, getattr(self, name)) for name in self.FIELDS)
+        return record
 
     def to_json(self):
-        record = asdict(self)
-        extra = record.pop("extra")
-        record.update(extra)
-        return json.dumps(record, separators=(",", ":"), sort_keys=True) + "\n"
+        return json.dumps(self.as_dict(), separators=(",", ":"), sort_keys=True) + "\n"
 
     @classmethod
     def from_json(cls, text):
         record = json.loads(text)
-        known = {name: record.pop(name) for name in list(record)
-                 if name in cls.__dataclass_fields__ and name != "extra"}
+        if not isinstance(record, dict):
+            raise ValueError("state is not a JSON object")
+        known = {name: record.pop(name) for name in list(record) if name in cls.FIELDS}
         return cls(extra=record, **known)
 
 

@@ -165,6 +165,7 @@ class Unit:
     def _start(self):
         self._cancel_timers()
         self.policy = self._read_policy()
+        self.record.config = servicedir.config_digest(self.path)
         try:
             self.run = spawn.spawn(["./run"], self.path, self._environment(),
                                    stdin=self.stdin, stdout=self.stdout)
@@ -276,10 +277,10 @@ class Unit:
         self._schedule_poll()
 
     def _signal_run(self, letter):
-        from pv.control import SIGNAL_LETTERS
+        from pv.control import letter_signal
         if self.run is None or self.phase not in RUN_PHASES + (Phase.STOPPING,):
             return
-        signum = SIGNAL_LETTERS[letter]
+        signum = letter_signal(letter)
         if signum == signal.SIGTERM:
             self.got_term = True
         try:

@@ -12,27 +12,30 @@ import select
 import time
 
 from pv import control, status
-from pv.diag import NotSupervised, TempError, reason_of
+from pv.diag import NotSupervised, PvError, TempError, reason_of
 from pv.servicedir import EVENT_DIR, supervise_dir
-from pv.states import RUNIT_DOWN, RUNIT_RUN
 
 LIVENESS_SECS = 2.0
 UP_PHASES = ("starting", "running", "ready")
 FINISHED_PHASES = ("down", "backoff", "fatal")
+DOWN_PHASES = FINISHED_PHASES + ("finishing",)
 
 
 def reached(condition, state, runit, old_pid=0):
-    """Whether the records show ``condition``; ``old_pid`` must have been replaced."""
+    """Whether the records show ``condition``; ``old_pid`` must have been replaced.
+
+    Judged from pv's ``state`` record alone: it is one file, replaced whole,
+    so it cannot be seen half-updated as the pair status+state could.
+    """
+    word = state.state
     if condition in ("up", "ready"):
-        if runit.state != RUNIT_RUN or not runit.pid or runit.pid == old_pid:
+        if word not in UP_PHASES or not state.pid or state.pid == old_pid:
             return False
-        if state.state not in UP_PHASES:
-            return False
-        return condition == "up" or state.state == "ready" or not state.extra.get("readiness")
-    if condition == "down":
-        return state.state not in UP_PHASES + ("stopping",) or runit.state == RUNIT_DOWN
-    if condition == "finished":
-        return state.state in FINISHED_PHASES and runit.state == RUNIT_DOWN
+        return condition == "up" or word == "ready" or not state.extra.get("readiness")
+    if condition == "down":      # the run has ended and nothing of it is left
+        return word in DOWN_PHASES
+    if condition == "finished":  # ... and ./finish is over too
+        return word in FINISHED_PHASES
     raise ValueError("unknown condition: %s" % condition)
 
 

@@ -347,14 +347,16 @@ def test_log_pipe_survives_restarts_of_both_sides(procs, svdir):
         wait_pid(target, not_pid=old)
     svc(s, "d")
     wait_state(s, "down")
+    # The run may be killed after writing line N but before recording N+1.
     last = int(read(os.path.join(s, "next"))) - 1
-    wait_until(lambda: (read(os.path.join(s, "logged")) or "").endswith("%d\n" % last),
+    ends = ("%d\n" % last, "%d\n" % (last + 1))
+    wait_until(lambda: (read(os.path.join(s, "logged")) or "").endswith(ends),
                what="the logger to catch up")
     numbers = [int(x) for x in read(os.path.join(s, "logged")).split()]
-    # The run is killed with KILL between writing a line and recording it, so
-    # the last line of each run may repeat; nothing is ever missing.
+    # A run killed between writing a line and recording it repeats that line
+    # when it starts again; nothing is ever missing.
     dedup = [n for i, n in enumerate(numbers) if i == 0 or n != numbers[i - 1]]
-    assert dedup == list(range(last + 1))
+    assert dedup == list(range(dedup[-1] + 1))
 
 
 def test_envdir(procs, svdir):

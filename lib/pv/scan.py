@@ -1,0 +1,198 @@
+"""The scanner: every service directory of a scan directory, in one process.
+
+svscan and runsvdir start one supervisor process per service; pv-scan runs
+one ``Service`` per entry inside its own loop, with the same supervisor core
+as pv-run, so the per-service ``supervise/`` protocol is identical.
+
+A rescan happens at start, on SIGHUP, on ``h`` written to
+``D/.pv-scan/control``, and when the directory's mtime changes (checked every
+``MTIME_CHECK_SECS``: the only timer an idle pv-scan has).
+"""
+
+import errno
+import fcntl
+import os
+import stat
+
+from pv import diag
+from pv.service import Service
+
+SCAN_DIR = ".pv-scan"        # pv-scan's own directory inside D
+SCAN_LOCK = "lock"
+SCAN_CONTROL = "control"     # FIFO: h = rescan, x = take everything down and exit
+MTIME_CHECK_SECS = 5.0
+
+
+def entry_problem(path):
+    """Why ``path`` cannot be a service, or None if it can (a directory, or a link to one)."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return "broken symbolic link" if os.path.islink(path) else "vanished"
+    except OSError as exc:
+        return exc.strerror
+    if not stat.S_ISDIR(st.st_mode):
+        return "not a directory"
+    if not os.access(path, os.R_OK | os.X_OK):
+        return "permission denied"
+    return None
+
+
+def list_entries(directory):
+    """Names in ``directory`` that pv-scan considers: all but those starting with '.'."""
+    return sorted(name for name in os.listdir(directory) if not name.startswith("."))
+
+
+class Scanner:
+    def __init__(self, directory, runner):
+        self.directory = os.path.abspath(directory)
+        self.label = directory
+        self.runner = runner
+        self.loop = runner.loop
+        self.services = {}          # name -> Service
+        self.identity = {}          # name -> (st_dev, st_ino) of what it pointed to
+        self.reported = {}          # name -> the problem last reported
+        self.released = set()       # names whose supervision ended with x; back on rescan
+        self.control_fd = self.lock_fd = -1
+        self._mtime = None
+
+    # --- pv-scan's own files ---------------------------------------------------
+    def open(self):
+        """Lock ``D/.pv-scan`` and open its control FIFO; PvError if impossible."""
+        own = os.path.join(self.directory, SCAN_DIR)
+        try:
+            os.makedirs(own, mode=0o755, exist_ok=True)
+            self.lock_fd = os.open(os.path.join(own, SCAN_LOCK),
+                                   os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            fcntl.flock(self.lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            reason = exc.strerror
+            if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN):
+                reason = "another pv-scan is running"
+            raise diag.TempError("lock", os.path.join(own, SCAN_LOCK), reason) from None
+        control = os.path.join(own, SCAN_CONTROL)
+        try:
+            if not os.path.exists(control):
+                os.mkfifo(control, 0o600)
+            self.control_fd = os.open(control, os.O_RDWR | os.O_NONBLOCK)
+        except OSError as exc:
+            raise diag.TempError("create", control, exc.strerror) from None
+        self.loop.add_reader(self.control_fd, self._on_control)
+
+    def _on_control(self):
+        try:
+            letters = os.read(self.control_fd, 256).decode("latin-1")
+        except (BlockingIOError, InterruptedError):
+            return
+        if "x" in letters:
+            self.runner.exit_all()
+        elif "h" in letters:
+            self.rescan(explicit=True)
+
+    def close(self):
+        for fd in (self.control_fd, self.lock_fd):
+            if fd >= 0:
+                os.close(fd)
+        self.control_fd = self.lock_fd = -1
+
+    # --- scanning ---------------------------------------------------------------
+    def start_timer(self):
+        self.loop.call_later(MTIME_CHECK_SECS, self._check_mtime)
+
+    def _check_mtime(self):
+        if not self.runner.exiting:
+            self.rescan()
+            self.start_timer()
+
+    def rescan(self, explicit=False):
+        """Bring the supervised set in line with the directory's entries."""
+        if self.runner.exiting:
+            return
+        try:
+            mtime = os.stat(self.directory).st_mtime_ns
+            if not explicit and mtime == self._mtime:
+                return
+            self._mtime = mtime
+            names = list_entries(self.directory)
+        except OSError as exc:
+            self._report_once("", "unable to read %s: %s" % (self.label, exc.strerror))
+            return
+        if explicit:
+            self.released.clear()
+        for name in set(self.services) - set(names):
+            self._drop(name)
+        for name in names:
+            self._consider(name)
+
+    def _consider(self, name):
+        path = os.path.join(self.directory, name)
+        problem = entry_problem(path)
+        if problem is not None:
+            self._report_once(name, "unable to supervise %s: %s" % (path, problem))
+            if name in self.services and problem != "permission denied":
+                self._drop(name)
+            return
+        self.reported.pop(name, None)
+        identity = _identity(path)
+        if name in self.services:
+            if self.identity.get(name) != identity:
+                self._drop(name)       # the entry now names another directory
+            return
+        if name not in self.released:
+            self._add(name, path, identity)
+
+    def _add(self, name, path, identity):
+        service = Service(path, os.path.join(self.label, name), self)
+        try:
+            service.open()
+        except diag.PvError as exc:
+            self._report_once(name, exc.message())
+            return
+        except OSError as exc:     # EMFILE and friends: try again on a later scan
+            self._report_once(name, "unable to supervise %s: %s" % (path, exc.strerror))
+            return
+        self.services[name] = service
+        self.identity[name] = identity
+        self.runner.add(service)
+        service.begin()
+
+    def _drop(self, name):
+        """The entry is gone: take its service down; it leaves when it is down."""
+        service = self.services.pop(name, None)
+        self.identity.pop(name, None)
+        if service is not None and not service.gone:
+            service.exit()
+
+    def _report_once(self, name, text):
+        if name:
+            self._mtime = None    # look again at the next periodic check
+        if self.reported.get(name) != text:
+            self.reported[name] = text
+            diag.warn(self.runner.prog, text)
+
+    # --- what Services ask of their host ------------------------------------------
+    # Services see the scanner as their host; it forwards to the runner.
+    def track(self, pid, callback):
+        self.runner.track(pid, callback)
+
+    def known_pids(self):
+        return self.runner.known_pids()
+
+    def report(self, unit, level, text):
+        self.runner.report(unit, level, text)
+
+    def unit_fatal(self, service, unit):
+        self.runner.unit_fatal(service, unit)
+
+    def service_gone(self, service):
+        for name, known in list(self.services.items()):
+            if known is service:       # it ended by itself (x): not again until a rescan
+                del self.services[name]
+                self.identity.pop(name, None)
+                self.released.add(name)
+        self.runner.service_gone(service)
+
+
+def _identity(path):
+    st = os.stat(path)
+    return st.st_dev, st.st_ino
