@@ -30,7 +30,7 @@ LETTERS = STATE_LETTERS + "".join(SIGNAL_LETTERS)
 
 def letter_signal(letter):
     """The signal number a signal letter delivers."""
-    import signal
+    from pv.signames import signal
     return getattr(signal, SIGNAL_LETTERS[letter])
 
 

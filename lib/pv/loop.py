@@ -10,7 +10,7 @@ import heapq
 import itertools
 import os
 import select
-import signal
+from pv.signames import signal
 import time
 
 

@@ -5,7 +5,7 @@ where Linux allows it, so that processes which leave their service's
 process group are still reaped and attributed.
 """
 
-import signal
+from pv.signames import signal
 
 from pv import diag, procs
 from pv.loop import Loop

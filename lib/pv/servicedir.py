@@ -77,19 +77,8 @@ def read_int(service, name, default, minimum=0):
 
 def parse_signal(text):
     """A signal number from ``TERM``, ``SIGTERM`` or ``15``; ValueError if unknown."""
-    import signal
-    text = text.strip()
-    if text.isdigit():
-        number = int(text)
-        if 0 < number < signal.NSIG:
-            return number
-        raise ValueError("no such signal: %s" % text)
-    name = text.upper()
-    name = name if name.startswith("SIG") else "SIG" + name
-    try:
-        return int(getattr(signal.Signals, name))
-    except AttributeError:
-        raise ValueError("no such signal: %s" % text) from None
+    from pv import signames
+    return signames.number(text)
 
 
 def read_signal(service, name, default):

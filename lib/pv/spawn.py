@@ -14,7 +14,7 @@ status with ``reaped``.
 """
 
 import os
-import signal
+from pv.signames import signal
 
 # Dispositions the supervisor changes, to be reset in the child.
 RESET_SIGNALS = tuple(getattr(signal, name) for name in (

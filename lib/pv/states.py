@@ -1,15 +1,15 @@
 """The named states of a supervised service and the events that move it.
 
-``Phase`` is pv's own state, shown in ``supervise/state``; ``RUNIT_STATE``
-maps it to the one byte runit's ``status`` file has room for.
+Plain strings, not enum members: the supervisor compares and stores them,
+nothing more, and the enum module would cost pv-scan 0.7 MB.  ``Phase`` is
+pv's own state, shown in ``supervise/state``; ``RUNIT_STATE`` maps it to the
+one byte runit's ``status`` file has room for.
 """
-
-import enum
 
 from pv.status import RUNIT_DOWN, RUNIT_FINISH, RUNIT_RUN
 
 
-class Phase(enum.Enum):
+class Phase:
     DOWN = "down"            # nothing running, nothing scheduled
     STARTING = "starting"    # run started, start-secs not yet passed / not yet ready
     RUNNING = "running"      # run up (and past start-secs)
@@ -19,14 +19,15 @@ class Phase(enum.Enum):
     FINISHING = "finishing"  # ./finish is running
     BACKOFF = "backoff"      # down, a respawn is scheduled
     FATAL = "fatal"          # down, gave up after max-retries; waits for u
-
-    @property
-    def shown(self):
-        """The word pv-ctl and supervise/state use (cleanup shows as stopping)."""
-        return "stopping" if self is Phase.CLEANUP else self.value
+    ALL = (DOWN, STARTING, RUNNING, READY, STOPPING, CLEANUP, FINISHING, BACKOFF, FATAL)
 
 
-class Event(enum.Enum):
+def shown(phase):
+    """The word pv-ctl and supervise/state use (cleanup shows as stopping)."""
+    return Phase.STOPPING if phase == Phase.CLEANUP else phase
+
+
+class Event:
     UP = "u"
     DOWN = "d"
     ONCE = "o"
@@ -39,12 +40,14 @@ class Event(enum.Enum):
     BACKOFF_TIMER = "backoff-timer"
     STARTED_TIMER = "started-timer"
     READY = "ready"
+    NOT_READY = "not-ready"      # start-timeout passed without readiness
 
 
-class Want(enum.Enum):
+class Want:
     UP = "up"
     DOWN = "down"
     EXIT = "exit"    # take it down, then the supervisor exits
+    ALL = (UP, DOWN, EXIT)
 
 
 RUNIT_STATE = {

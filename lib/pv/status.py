@@ -6,11 +6,10 @@ files; ``state`` is pv's own, one line of JSON.  Every file is written to a
 temporary name and renamed, so a reader never sees half a record.
 """
 
-import json
 import os
 import struct
 
-from pv import tai64n
+from pv import jsonline, tai64n
 from pv.servicedir import PID_FILE, STAT_FILE, STATE_FILE, STATUS_FILE
 
 # runit's status byte 19: 0 down, 1 run, 2 finish.
@@ -105,11 +104,11 @@ class State:
         return record
 
     def to_json(self):
-        return json.dumps(self.as_dict(), separators=(",", ":"), sort_keys=True) + "\n"
+        return jsonline.dumps(self.as_dict()) + "\n"
 
     @classmethod
     def from_json(cls, text):
-        record = json.loads(text)
+        record = jsonline.loads(text)
         if not isinstance(record, dict):
             raise ValueError("state is not a JSON object")
         known = {name: record.pop(name) for name in list(record) if name in cls.FIELDS}

@@ -8,11 +8,11 @@ this same class.
 """
 
 import os
-import signal
+from pv.signames import signal
 import time
 
 from pv import policy, procs, servicedir, spawn, status
-from pv.states import RUNIT_STATE, Event, Phase, Want
+from pv.states import RUNIT_STATE, Event, Phase, Want, shown
 from pv.status import RunitStatus, State
 from pv.supervisedir import SuperviseDir
 
@@ -121,7 +121,7 @@ class Unit:
         recorded, and first takes down whatever that one left running.
         """
         self.want = self._previous_want() or want
-        if not self._adopt_leftovers() and self.want is Want.UP:
+        if not self._adopt_leftovers() and self.want == Want.UP:
             self._start()
         self.publish()
 
@@ -132,17 +132,19 @@ class Unit:
             return None
         if old.since < procs.boot_time() or old.want not in ("up", "down"):
             return None
-        return Want(old.want)
+        return old.want
 
     def _adopt_leftovers(self):
         """Processes of this service left by a supervisor that died: take them down."""
         try:
             old = status.read_state(self.sv.path)
-            proc = procs.read_proc(old.pid) if old.pid else None
-            if proc is not None and proc.start == old.pid_start:
-                self.session = old.pid
         except (OSError, ValueError):
-            pass
+            return False     # never supervised (or unreadable): nobody to adopt
+        if not old.pid and old.state in ("down", "backoff", "fatal"):
+            return False     # the last supervisor saw it all down
+        proc = procs.read_proc(old.pid) if old.pid else None
+        if proc is not None and proc.start == old.pid_start:
+            self.session = old.pid
         self.adopting = True
         left = self._leftovers()
         if not left:
@@ -297,12 +299,12 @@ class Unit:
 
     def _run_ended(self):
         uptime = time.monotonic() - self.started
-        if self.phase is not Phase.STOPPING and self.want is Want.UP:
+        if self.phase != Phase.STOPPING and self.want == Want.UP:
             if policy.is_quick_death(self.policy, uptime):
                 self.record.fails += 1
             else:
                 self.record.fails = 0
-        stopping = self.phase is Phase.STOPPING
+        stopping = self.phase == Phase.STOPPING
         self.run = None
         self.got_term = self.paused = False
         left = self._leftovers()
@@ -335,7 +337,7 @@ class Unit:
 
     def recheck(self):
         """Called on a poll timer and after any child is reaped: are leftovers gone?"""
-        if self.phase is not Phase.CLEANUP:
+        if self.phase != Phase.CLEANUP:
             return
         left = self._leftovers()
         if left:
@@ -354,7 +356,7 @@ class Unit:
         self.leftover_pid = 0
         if self.adopting:
             self.adopting = False
-            if self.want is Want.UP:
+            if self.want == Want.UP:
                 self._start()
             else:
                 self._go_down()
@@ -397,7 +399,7 @@ class Unit:
         self._cancel_timers()
         self.finish = None
         code, signum = self.record.exit_code, self.record.exit_signal
-        if self.want is not Want.UP:
+        if self.want != Want.UP:
             self._go_down()
         elif not policy.wants_restart(self.policy, code, signum):
             self.want = Want.DOWN
@@ -441,9 +443,9 @@ class Unit:
         """The pid the status files show: run, then leftovers, then finish."""
         if self.phase in RUN_PHASES + (Phase.STOPPING,) and self.run is not None:
             return self.run.pid
-        if self.phase is Phase.CLEANUP:
+        if self.phase == Phase.CLEANUP:
             return self.leftover_pid
-        if self.phase is Phase.FINISHING and self.finish is not None:
+        if self.phase == Phase.FINISHING and self.finish is not None:
             return self.finish.pid
         return 0
 
@@ -452,16 +454,16 @@ class Unit:
         pid = self.current_pid()
         state = RUNIT_STATE[self.phase]
         runit = RunitStatus(self.runit.changed_ns, pid, self.paused,
-                            self.want is Want.UP, self.got_term, state)
+                            self.want == Want.UP, self.got_term, state)
         if (pid, state) != (self.runit.pid, self.runit.state):
             runit.changed_ns = time.time_ns()
         record = self.record
-        record.state = self.phase.shown
+        record.state = shown(self.phase)
         if record.pid != pid:
             proc = procs.read_proc(pid) if pid else None
             record.pid_start = proc.start if proc else 0
         record.pid = pid
-        record.want = self.want.value
+        record.want = self.want
         record.since = runit.changed_ns / 1e9
         line = record.to_json()
         if runit == self.runit and line == self._published:

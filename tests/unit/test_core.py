@@ -7,7 +7,7 @@ import struct
 import pytest
 
 from pv import policy, procs, servicedir, tai64n
-from pv.states import RUNIT_STATE, Phase
+from pv.states import RUNIT_STATE, Phase, shown
 from pv.status import RunitStatus, State
 from pv.supervise import Unit
 
@@ -62,8 +62,8 @@ def test_state_json_round_trip_keeps_unknown_keys():
 
 
 def test_every_phase_maps_to_a_runit_state():
-    assert set(RUNIT_STATE) == set(Phase)
-    assert Phase.CLEANUP.shown == "stopping"
+    assert set(RUNIT_STATE) == set(Phase.ALL)
+    assert shown(Phase.CLEANUP) == "stopping" and shown(Phase.READY) == "ready"
 
 
 def test_table_only_names_real_actions():

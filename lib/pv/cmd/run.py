@@ -1,7 +1,7 @@
 """pv-run: supervise one service directory in the foreground (runsv)."""
 
 import os
-import signal
+from pv.signames import signal
 import sys
 
 from pv import diag

@@ -2,7 +2,7 @@
 
 import os
 import resource
-import signal
+from pv.signames import signal
 import sys
 
 from pv import diag
