@@ -94,7 +94,7 @@ class Service:
     def unit_changed(self, unit):
         if self.gone:
             return
-        main_done = self.main.want is Want.EXIT and self.main.phase in (Phase.DOWN, Phase.FATAL)
+        main_done = self.main.want == Want.EXIT and self.main.phase in (Phase.DOWN, Phase.FATAL)
         if not main_done:
             return
         if self.log and not self._closing_log:
