@@ -26,8 +26,11 @@ VERB_HELP = {
     "check": "check [NAME...]  Nagios plugin line; exit 0 OK 1 WARNING 2 CRITICAL 3 UNKNOWN",
     "add": "add NAME [--group G] [--down] [--log-size N] [--log-keep N] -- CMD [ARG...]",
     "remove": "remove NAME...  stop, end its pv-run (x), delete the directory or symlink",
-    "reread": "reread  ask pv-scan to rescan the scan directory (same as update)",
-    "update": "update  ask pv-scan to rescan the scan directory (same as reread)",
+    "import": "import FILE [--into DIR]  a service directory per [program:x] of a "
+              "supervisord.conf; again: only what changed",
+    "reread": "reread [NAME...]  changed, unchanged, added or removed; and ask pv-scan to "
+              "rescan (exit 102 if it is not running)",
+    "update": "update [NAME...]  reread, then restart (du) the changed services wanted up",
     "shell": "shell  this interactive loop",
     "version": "version  print pv-ctl's version",
     "help": "help [VERB]  the verbs, or one verb in detail",
@@ -49,8 +52,11 @@ def candidates(scandir, words, text):
         pool = list(VERB_HELP) if len(words) == 1 else []
     elif words[0] == "signal" and len(words) == 1:
         pool = list(SIGNALS)
-    elif words[0] in ("version", "reread", "update", "shell", "quit"):
+    elif words[0] in ("version", "shell", "quit"):
         pool = []
+    elif words[0] == "import":
+        import glob
+        pool = glob.glob(text + "*") if len(words) == 1 else []
     else:
         names = ctl_names.list_or_empty(scandir)
         pool = names + ["all"] + [g + ":*" for g in ctl_names.groups(scandir, names)]

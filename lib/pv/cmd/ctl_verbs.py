@@ -8,6 +8,7 @@ import sys
 
 from pv import diag
 from pv.cmd.ctl import HELP, PROG, VERSION
+from pv.cmd.ctl_import import do_import, do_reread, do_update
 
 ACTION_UNKNOWN = diag.EXIT_USAGE
 
@@ -206,12 +207,6 @@ def do_remove(ctx, args):
     return diag.worst(codes)
 
 
-def do_reread(ctx, args):
-    from pv import ctl_add
-    ctl_add.rescan(ctx.scandir)
-    return diag.EXIT_OK
-
-
 def do_version(ctx, args):
     _print(ctx, VERSION)
     return diag.EXIT_OK
@@ -240,6 +235,7 @@ VERBS = {
     "start": _action("start"), "stop": _action("stop"),
     "restart": _action("restart"), "once": _action("once"),
     "signal": do_signal, "pid": do_pid, "tail": do_tail,
-    "add": do_add, "remove": do_remove, "reread": do_reread, "update": do_reread,
+    "add": do_add, "remove": do_remove, "reread": do_reread, "update": do_update,
+    "import": do_import,
     "version": do_version, "help": do_help, "shell": do_shell,
 }

@@ -1,0 +1,112 @@
+"""pv-ctl's verbs for configuration: import, reread, update (see pv-ctl(1)).
+
+``import`` turns a supervisord.conf into service directories; ``reread``
+says which services run with a configuration that changed and asks pv-scan
+to rescan; ``update`` does that and restarts the changed services.
+"""
+
+import json
+
+from pv import diag
+from pv.cmd.ctl import PROG
+
+IMPORT_USAGE = "import FILE [--into DIR]"
+
+
+def _print(ctx, text):
+    ctx.out.write(text + "\n")
+
+
+def _import_options(ctx, args):
+    args, path, into = list(args), None, ctx.scandir
+    while args:
+        arg = args.pop(0)
+        if arg == "--into" or arg.startswith("--into="):
+            into = arg[7:] if "=" in arg else (args.pop(0) if args else "")
+            if not into:
+                raise diag.UsageError("import: --into needs a directory")
+        elif path is None and (arg == "-" or not arg.startswith("-")):
+            path = arg
+        else:
+            raise diag.UsageError(IMPORT_USAGE)
+    if path is None:
+        raise diag.UsageError(IMPORT_USAGE)
+    return path, into
+
+
+def do_import(ctx, args):
+    from pv import importer, importer_write
+    path, into = _import_options(ctx, args)
+    plans, warnings = importer.build(path)
+    for where, line, text in warnings:
+        diag.warn(PROG, "%s:%d: %s" % (where, line, text))
+    outcomes = importer_write.apply(into, plans)
+    codes = []
+    for outcome in outcomes:
+        if outcome.change == "skipped":
+            diag.warn(PROG, "unable to import %s: %s" % (outcome.name, outcome.note))
+            codes.append(diag.EXIT_USAGE)
+        elif outcome.note:
+            diag.warn(PROG, "%s: %s" % (outcome.name, outcome.note))
+    if ctx.json:
+        _print(ctx, json.dumps([{"name": o.name, "change": o.change, "files": o.files}
+                                for o in outcomes]))
+    else:
+        for o in outcomes:
+            if o.change != "skipped":
+                _print(ctx, "%s: %s%s" % (o.name, o.change,
+                                          " (%s)" % ", ".join(o.files) if o.files else ""))
+    return diag.worst(codes)
+
+
+def _changes(ctx, args):
+    from pv import ctl_reread
+    from pv.cmd.ctl_verbs import _targets
+    targets, codes, _ = _targets(ctx, args, default_all=True)
+    changes = [ctl_reread.classify(t) for t in targets]
+    if not args or args == ["all"]:
+        changes = ctl_reread.classify_all(ctx.scandir, targets)
+    if ctx.json:
+        _print(ctx, json.dumps([c.as_dict() for c in changes]))
+    else:
+        for change in changes:
+            _print(ctx, "%s: %s" % (change.name, change.change))
+    return changes, codes
+
+
+def _rescan(ctx, codes):
+    from pv import ctl_add
+    try:
+        ctl_add.rescan(ctx.scandir)
+    except diag.PvError as exc:
+        diag.warn(PROG, "unable to rescan %s: %s" % (ctx.scandir, exc.reason))
+        codes.append(exc.code)
+
+
+def do_reread(ctx, args):
+    _, codes = _changes(ctx, args)
+    _rescan(ctx, codes)
+    return diag.worst(codes)
+
+
+def do_update(ctx, args):
+    """reread, then ``du`` to every changed service that is wanted up."""
+    from pv import ctl_names, ctl_ops, ctl_reread, ctl_status
+    changes, codes = _changes(ctx, args)
+    _rescan(ctx, codes)
+    targets = [ctl_names.Target(c.name, c.path) for c in changes
+               if c.change == ctl_reread.CHANGED and c.wanted_up]
+    if not targets:
+        return diag.worst(codes)
+    done, late, failed = ctl_ops.act("restart", targets, ctx.wait_secs, ctx.wait,
+                                     ctx.explicit_wait)
+    for _, exc in failed:
+        diag.warn(PROG, exc.message())
+        codes.append(exc.code)
+    for target in late:
+        _print(ctx, ctl_ops.sv_line("timeout", ctl_status.read_row(target)))
+        codes.append(diag.EXIT_NO)
+    if ctx.wait and not ctx.json:
+        for target in done:
+            _print(ctx, ctl_ops.sv_line("ok", ctl_status.read_row(target)))
+    return diag.worst(codes)

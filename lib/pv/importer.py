@@ -1,0 +1,165 @@
+"""``pv-ctl import``: supervisord.conf -> one service directory per [program:x].
+
+``build`` reads the file (pv.importer_ini) and returns a Plan per program --
+the files its service directory must hold -- plus warnings (path, line,
+text) for everything pv does not carry over.  Nothing is written here
+(pv.importer_write does that), so a malformed file writes nothing.
+The option-by-option mapping is README's "Coming from Supervisor" table.
+"""
+
+import os
+import shlex
+
+from pv import importer_ini, importer_map, importer_opts
+from pv.importer_ini import ConfigError
+
+PROGRAM, GROUP = "program:", "group:"
+MARKER_FILE = ".pv-import"     # the absolute path of the supervisord.conf a directory came from
+
+# Sections pv has no use for, with the reason given in the warning.
+NO_SERVER = "pv has no server: pv-ctl works on each service's supervise/ directly"
+IGNORED_SECTIONS = {"unix_http_server": NO_SERVER, "inet_http_server": NO_SERVER,
+                    "supervisorctl": "pv-ctl needs no server URL or credentials"}
+IGNORED_PREFIXES = {"rpcinterface:": NO_SERVER, "ctlplugin:": "pv-ctl has no plugins",
+                    "eventlistener:": "pv has no event listeners (see supervise/event/)",
+                    "fcgi-program:": "pv does not create sockets for services"}
+SUPERVISORD_USED = ("environment", "umask", "user")
+
+
+class Plan:
+    """The files one service directory must hold: relative path -> (text, mode)."""
+
+    def __init__(self, name, section):
+        self.name = name
+        self.section = section
+        self.files = {}
+
+    def put(self, relpath, text, mode=0o644):
+        self.files[relpath] = (text, mode)
+
+
+def build(path, environ=None):
+    """([Plan], [(path, line, warning)]) for the supervisord.conf at ``path``."""
+    environ = os.environ if environ is None else environ
+    warnings = []
+    sections = importer_ini.read_tree(path, environ, warnings)
+    groups = _groups(sections, warnings)
+    base = _supervisord(sections.get("supervisord"), environ, warnings)
+    marker = os.path.abspath(path) + "\n"
+    plans = []
+    for name, section in sections.items():
+        if name.startswith(PROGRAM):
+            plan = program_plan(name[len(PROGRAM):].strip(), section, groups, base, environ,
+                                warnings)
+            plan.put(MARKER_FILE, marker)
+            plans.append(plan)
+        elif name != "supervisord" and not name.startswith(GROUP):
+            warnings.append((section.path, section.line, "ignoring [%s]: %s"
+                             % (name, _section_reason(name))))
+    return plans, sorted(warnings, key=lambda w: (w[0] != path, w[0], w[1]))
+
+
+def _section_reason(name):
+    for prefix, reason in IGNORED_PREFIXES.items():
+        if name.startswith(prefix):
+            return reason
+    return IGNORED_SECTIONS.get(name, "not a section pv knows")
+
+
+def _groups(sections, warnings):
+    """{program name: group name} from the [group:x] sections."""
+    groups = {}
+    for name, section in sections.items():
+        if not name.startswith(GROUP):
+            continue
+        group = name[len(GROUP):].strip()
+        programs = section.get("programs")
+        if programs is None:
+            raise ConfigError(section.path, section.line, "[%s] has no programs= option" % name)
+        for key, value in section.options.items():
+            if key != "programs":
+                warnings.append((value.path, value.line, "ignoring %s in [%s]: a group in pv is "
+                                 "only a name (the group file)" % (key, name)))
+        for program in (p.strip() for p in programs.text.split(",")):
+            if program and PROGRAM + program not in sections:
+                raise ConfigError(programs.path, programs.line, "no [program:%s]" % program)
+            if program in groups and groups[program] != group:
+                warnings.append((programs.path, programs.line, "%s is already in group %s; a pv "
+                                 "service has one group" % (program, groups[program])))
+            elif program:
+                groups[program] = group
+    return groups
+
+
+def _supervisord(section, environ, warnings):
+    """What [supervisord] passes on to every program: environment, umask, user."""
+    base = {}
+    if section is None:
+        return base
+    for key, value in section.options.items():
+        if key in SUPERVISORD_USED:
+            base[key] = value
+        else:
+            warnings.append((value.path, value.line, "ignoring %s in [supervisord]: "
+                             "pv-scan has no such setting" % key))
+    return base
+
+
+def program_plan(name, section, groups, base, environ, warnings):
+    """The Plan of one [program:NAME] section."""
+    from pv import ctl_add, diag
+    try:
+        ctl_add.check_name(name)
+    except diag.PermanentError:
+        raise ConfigError(section.path, section.line,
+                          "program name %r cannot be a service name" % name) from None
+    opts = importer_opts.Options(name, section, groups.get(name, name), environ, warnings)
+    plan = Plan(name, section)
+    knobs = importer_map.knobs(opts, base)
+    env, instance_env = importer_map.environment(opts, base)
+    log = importer_map.logging(opts)
+    plan.put("run", run_script(opts, instance_env, log.redirect), 0o755)
+    if log.wanted:
+        plan.put("log/run", log_script(log.size, log.keep), 0o755)
+    for fname, text in knobs.items():
+        plan.put(fname, text)
+    if env:
+        plan.put("environment", "".join("%s=%s\n" % (k, env_quote(v)) for k, v in env.items()))
+    if groups.get(name):
+        plan.put("group", groups[name] + "\n")
+    opts.warn_unused()
+    return plan
+
+
+def run_script(opts, instance_env, redirect):
+    """``run``: cd, per-instance exports, stderr redirection, then exec the command."""
+    section = "[%s%s] of %s" % (PROGRAM, opts.name, os.path.basename(opts.section.path))
+    lines = ["#!/bin/sh", "# %s, imported by pv-ctl import" % section]
+    directory = opts.directory()
+    if directory:
+        lines.append("cd %s || exit 111" % directory)
+    for key, value in instance_env.items():
+        lines.append("export %s=%s" % (key, opts.shell_word(value)))
+    if redirect:
+        lines.append("exec " + redirect)
+    lines.append("exec " + " ".join(opts.command()))
+    return "\n".join(lines) + "\n"
+
+
+def log_script(size, keep):
+    from pv.ctl_add import LOG_SUBDIR, pv_log_path
+    words = [pv_log_path(), "-tt", "-s", str(size), "-n", str(keep), "./" + LOG_SUBDIR]
+    return "#!/bin/sh\nmkdir -p %s\nexec %s\n" % (LOG_SUBDIR, " ".join(shlex.quote(w)
+                                                                   for w in words))
+
+
+_ENV_SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+                      "_@%+=:,./-")
+
+
+def env_quote(value):
+    """A value for systemd's EnvironmentFile: bare if plain, else in double quotes."""
+    if value and all(ch in _ENV_SAFE for ch in value):
+        return value
+    escaped = "".join("\\" + ch if ch in '"\\`$' else ch for ch in value)
+    return '"%s"' % escaped
