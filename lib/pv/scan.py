@@ -23,19 +23,20 @@ SCAN_CONTROL = "control"     # FIFO: h = rescan, x = take everything down and ex
 MTIME_CHECK_SECS = 5.0
 
 
-def entry_problem(path):
-    """Why ``path`` cannot be a service, or None if it can (a directory, or a link to one)."""
+def examine(path):
+    """(None, identity) if ``path`` can be a service (a directory, or a link to one),
+    else (why not, None).  The identity is (st_dev, st_ino) of the directory."""
     try:
         st = os.stat(path)
     except FileNotFoundError:
-        return "broken symbolic link" if os.path.islink(path) else "vanished"
+        return ("broken symbolic link" if os.path.islink(path) else "vanished"), None
     except OSError as exc:
-        return exc.strerror
+        return exc.strerror, None
     if not stat.S_ISDIR(st.st_mode):
-        return "not a directory"
+        return "not a directory", None
     if not os.access(path, os.R_OK | os.X_OK):
-        return "permission denied"
-    return None
+        return "permission denied", None
+    return None, (st.st_dev, st.st_ino)
 
 
 def list_entries(directory):
@@ -53,6 +54,7 @@ class Scanner:
         self.identity = {}          # name -> (st_dev, st_ino) of what it pointed to
         self.reported = {}          # name -> the problem last reported
         self.released = set()       # names whose supervision ended with x; back on rescan
+        self.leaving = {}           # real path -> Service whose entry went, still stopping
         self.control_fd = self.lock_fd = -1
         self._mtime = None
 
@@ -72,8 +74,7 @@ class Scanner:
             raise diag.TempError("lock", os.path.join(own, SCAN_LOCK), reason) from None
         control = os.path.join(own, SCAN_CONTROL)
         try:
-            if not os.path.exists(control):
-                os.mkfifo(control, 0o600)
+            _make_fifo(control)
             self.control_fd = os.open(control, os.O_RDWR | os.O_NONBLOCK)
         except OSError as exc:
             raise diag.TempError("create", control, exc.strerror) from None
@@ -117,6 +118,7 @@ class Scanner:
         except OSError as exc:
             self._report_once("", "unable to read %s: %s" % (self.label, exc.strerror))
             return
+        self.reported.pop("", None)
         if explicit:
             self.released.clear()
         for name in set(self.services) - set(names):
@@ -126,23 +128,32 @@ class Scanner:
 
     def _consider(self, name):
         path = os.path.join(self.directory, name)
-        problem = entry_problem(path)
+        problem, identity = examine(path)
         if problem is not None:
             self._report_once(name, "unable to supervise %s: %s" % (path, problem))
             if name in self.services and problem != "permission denied":
                 self._drop(name)
             return
-        self.reported.pop(name, None)
-        identity = _identity(path)
         if name in self.services:
-            if self.identity.get(name) != identity:
-                self._drop(name)       # the entry now names another directory
-            return
-        if name not in self.released:
+            if self.identity.get(name) == identity:
+                self.reported.pop(name, None)
+                return
+            # The link now names another directory: let the old one go and
+            # supervise the new one now, not one rescan later.
+            self._drop(name)
+        if name in self.released:
+            self.reported.pop(name, None)
+        else:
             self._add(name, path, identity)
 
     def _add(self, name, path, identity):
-        service = Service(path, os.path.join(self.label, name), self)
+        # A link is followed once, now, as runsv's chdir follows it: the
+        # service's files (supervise/ above all) stay reachable when the link
+        # is removed, while the service is being taken down.
+        real = os.path.realpath(path)
+        if real in self.leaving:
+            return      # the same directory, still being taken down: added once it is gone
+        service = Service(real, os.path.join(self.label, name), self)
         try:
             service.open()
         except diag.PvError as exc:
@@ -151,6 +162,9 @@ class Scanner:
         except OSError as exc:     # EMFILE and friends: try again on a later scan
             self._report_once(name, "unable to supervise %s: %s" % (path, exc.strerror))
             return
+        # Forget an earlier failure only now: one that persists (another
+        # supervisor holds the lock) is reported once, not at every rescan.
+        self.reported.pop(name, None)
         self.services[name] = service
         self.identity[name] = identity
         self.runner.add(service)
@@ -161,6 +175,7 @@ class Scanner:
         service = self.services.pop(name, None)
         self.identity.pop(name, None)
         if service is not None and not service.gone:
+            self.leaving[service.path] = service
             service.exit()
 
     def _report_once(self, name, text):
@@ -184,15 +199,33 @@ class Scanner:
     def unit_fatal(self, service, unit):
         self.runner.unit_fatal(service, unit)
 
+    def needs_met(self, service):
+        return self.runner.needs_met(service)
+
+    def service_changed(self, service):
+        self.runner.service_changed(service)
+
     def service_gone(self, service):
         for name, known in list(self.services.items()):
             if known is service:       # it ended by itself (x): not again until a rescan
                 del self.services[name]
                 self.identity.pop(name, None)
                 self.released.add(name)
+        if self.leaving.get(service.path) is service:
+            # Its entry went while it ran; if the entry is back, supervise
+            # it again now, from the loop, outside this service's callbacks.
+            del self.leaving[service.path]
+            self._mtime = None
+            self.loop.call_later(0, self.rescan)
         self.runner.service_gone(service)
 
 
-def _identity(path):
-    st = os.stat(path)
-    return st.st_dev, st.st_ino
+def _make_fifo(path):
+    """A FIFO at ``path``, replacing a file of that name: epoll cannot watch a file."""
+    try:
+        if stat.S_ISFIFO(os.lstat(path).st_mode):
+            return
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+    os.mkfifo(path, 0o600)
