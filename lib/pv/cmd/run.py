@@ -7,14 +7,18 @@ import sys
 from pv import diag
 
 PROG = "pv-run"
-SYNOPSIS = "pv-run [-h] DIR"
+SYNOPSIS = "pv-run [-h] DIR | pv-run --init [--] CMD [ARG...]"
 HELP = """\
 usage: pv-run [-h] DIR
+       pv-run --init [--] CMD [ARG...]
 
 Supervise the service directory DIR (and DIR/log, if present) until told to
-exit with 'x' on DIR/supervise/control or SIGTERM.  See pv-run(1).
+exit with 'x' on DIR/supervise/control or SIGTERM.  With --init, run CMD as a
+container's init instead: forward signals to it, reap every zombie, and exit
+as CMD did.  See pv-run(1).
 
   -h, --help   show this help and exit
+  --init       init mode: run CMD, no service directory
 """
 
 
@@ -30,9 +34,22 @@ def parse(argv):
     return args[0]
 
 
+def parse_init(args):
+    """The command after ``--init [--]``; UsageError if there is none."""
+    args = list(args)
+    if args and args[0] == "--":
+        args.pop(0)
+    if not args or not args[0]:
+        raise diag.UsageError(SYNOPSIS)
+    return args
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     try:
+        if argv and argv[0] == "--init":
+            command = parse_init(argv[1:])
+            return diag.guard(PROG, init, command)
         directory = parse(argv)
     except diag.UsageError as exc:
         sys.stderr.write("%s: usage: %s\n" % (PROG, exc.message()))
@@ -70,3 +87,42 @@ def supervise(directory):
     finally:
         runner.close()
     return diag.EXIT_OK
+
+
+def init(command):
+    """--init: run ``command`` as init; exit as it did (pv-run(1), INIT MODE)."""
+    from pv import init as initmode
+
+    grace = initmode.DEFAULT_GRACE
+    text = os.environ.get("PV_INIT_GRACE_MS")
+    if text is not None:
+        try:
+            grace = initmode.grace_from(text)
+        except ValueError:
+            diag.warn(PROG, "bad PV_INIT_GRACE_MS: not a number of ms: %r" % text)
+    runner = initmode.Init(command, grace)
+    try:
+        status = runner.run()
+    except initmode.StartError as exc:
+        diag.fatal(PROG, "unable to start %s: %s" % (exc.command, exc.reason))
+        return exc.code
+    finally:
+        runner.close()
+    return exit_as(status)
+
+
+def exit_as(status):
+    """Die of the command's signal (not possible as process 1: 128+N), else its code."""
+    from pv import init as initmode
+
+    if os.WIFSIGNALED(status) and os.getpid() != 1:
+        signum = os.WTERMSIG(status)
+        import resource
+        sys.stdout.flush()
+        sys.stderr.flush()
+        # The command's core, if any, is dumped already; ours would be noise.
+        resource.setrlimit(resource.RLIMIT_CORE, (0, resource.getrlimit(resource.RLIMIT_CORE)[1]))
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
+        # still here: a signal whose default is to ignore (SIGWINCH, SIGCONT, ...)
+    return initmode.exit_code(status)
