@@ -14,6 +14,7 @@ EXIT_USAGE = 100       # usage or permanent error
 EXIT_INTERNAL = 101    # a bug: the traceback is printed
 EXIT_NOT_SUPERVISED = 102
 EXIT_TEMP = 111        # temporary or system failure
+EXIT_FATAL_SERVICE = 3  # on-fatal exit: a service gave up (LSB "not running")
 
 
 class PvError(Exception):

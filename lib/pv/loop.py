@@ -54,13 +54,12 @@ class _Poller:
         self._poll.unregister(fd)
 
     def ready(self, timeout):
-        """Callbacks of the readable fds, waiting at most ``timeout`` s (None: forever)."""
+        """The readable fds, waiting at most ``timeout`` s (None: forever)."""
         if timeout is not None:
             timeout *= self._scale
         elif self._scale != 1.0:
             timeout = -1
-        events = self._poll.poll(-1 if timeout is None else timeout)
-        return [self.callbacks[fd] for fd, _ in events if fd in self.callbacks]
+        return [fd for fd, _ in self._poll.poll(-1 if timeout is None else timeout)]
 
     def close(self):
         if hasattr(self._poll, "close"):
@@ -140,8 +139,12 @@ class Loop:
 
     def run_once(self):
         """Wait for one batch of events and handle them."""
-        for callback in self._selector.ready(self._next_timeout()):
-            callback()
+        for fd in self._selector.ready(self._next_timeout()):
+            # Looked up now, not before: an earlier callback of this batch
+            # may have closed the fd (a run's exit closes its readiness pipe).
+            callback = self._selector.callbacks.get(fd)
+            if callback is not None:
+                callback()
         self._run_due_timers()
 
     def run(self):

@@ -57,6 +57,7 @@ class Scanner:
         self.leaving = {}           # real path -> Service whose entry went, still stopping
         self.control_fd = self.lock_fd = -1
         self._mtime = None
+        self._new = None            # services added by the scan under way, to begin after it
 
     # --- pv-scan's own files ---------------------------------------------------
     def open(self):
@@ -123,8 +124,14 @@ class Scanner:
             self.released.clear()
         for name in set(self.services) - set(names):
             self._drop(name)
+        self._new = []
         for name in names:
             self._consider(name)
+        # Begin only once every new entry is known, so that ``needs`` can name
+        # a service that sorts after the one that needs it.
+        new, self._new = self._new, None
+        for service in new:
+            service.begin()
 
     def _consider(self, name):
         path = os.path.join(self.directory, name)
@@ -168,7 +175,10 @@ class Scanner:
         self.services[name] = service
         self.identity[name] = identity
         self.runner.add(service)
-        service.begin()
+        if self._new is not None:
+            self._new.append(service)
+        else:
+            service.begin()
 
     def _drop(self, name):
         """The entry is gone: take its service down; it leaves when it is down."""

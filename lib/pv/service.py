@@ -28,6 +28,7 @@ class Service:
                             os.path.join(label, servicedir.LOG), self, is_log=True)
         self._closing_log = False
         self.gone = False
+        self.stopping = False       # exit() was called at shutdown
 
     def units(self):
         return (self.main, self.log) if self.log else (self.main,)
@@ -91,9 +92,20 @@ class Service:
     def unit_fatal(self, unit):
         self.host.unit_fatal(self, unit)
 
+    def may_start(self, unit):
+        """The logger always may; the service once what it ``needs`` is ready."""
+        return unit is not self.main or self.host.needs_met(self)
+
+    def is_up(self):
+        """Up as ``needs`` and systemd understand it: ready, or running if it
+        declares no readiness method."""
+        phase = self.main.phase
+        return phase == Phase.READY or (phase == Phase.RUNNING and not self.main.readiness.kind)
+
     def unit_changed(self, unit):
         if self.gone:
             return
+        self.host.service_changed(self)
         main_done = self.main.want == Want.EXIT and self.main.phase in (Phase.DOWN, Phase.FATAL)
         if not main_done:
             return

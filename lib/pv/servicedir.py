@@ -32,11 +32,16 @@ MAX_RETRIES = "max-retries"
 RESTART = "restart"
 EXIT_CODES = "exit-codes"
 GROUP = "group"
+NOTIFICATION_FD = "notification-fd"
+SD_NOTIFY = "sd-notify"
+START_TIMEOUT = "start-timeout"
+ON_FATAL = "on-fatal"
+NEEDS = "needs"
 
 # Every file whose content shapes how run is started or treated: a change to
 # any of them (or to env/) is what ``pv-ctl update`` restarts a service for.
 CONFIG_FILES = (RUN, FINISH, TIMEOUT_KILL, TIMEOUT_FINISH, DOWN_SIGNAL, START_SECS, MAX_RETRIES,
-                RESTART, EXIT_CODES, "notification-fd", "check", "start-timeout", "user",
+                RESTART, EXIT_CODES, "notification-fd", "sd-notify", "check", "start-timeout", "user",
                 "umask", "environment", "limits", "needs", "instances", "on-fatal")
 
 DEFAULT_TIMEOUT_KILL_MS = 10000
@@ -181,3 +186,19 @@ def config_digest(service):
             data = b"\0absent"
         digest = zlib.crc32(name.encode() + b"\0" + data + b"\0", digest)
     return "%08x" % digest
+
+
+def read_needs(service):
+    """The service names listed in ``needs``, one per line ('#' starts a comment)."""
+    try:
+        with open(os.path.join(service, NEEDS), encoding="utf-8", errors="replace") as f:
+            lines = f.read().splitlines()
+    except FileNotFoundError:
+        return []
+    names = [line.split("#", 1)[0].strip() for line in lines]
+    return [name for name in names if name]
+
+
+def read_on_fatal(service):
+    """``down`` (default), ``exit``, or the path of a hook to run."""
+    return read_first_line(os.path.join(service, ON_FATAL)) or "down"

@@ -32,13 +32,18 @@ class Child:
         self.returncode = None
 
 
-def spawn(argv, cwd, env, stdin=None, stdout=None):
-    """Start ``argv`` in ``cwd`` in its own session; return a Child. OSError if exec fails."""
+def spawn(argv, cwd, env, stdin=None, stdout=None, fds=None):
+    """Start ``argv`` in ``cwd`` in its own session; return a Child. OSError if exec fails.
+
+    ``fds`` maps descriptor numbers in the child to ours (notification-fd).
+    """
     actions = []
     if stdin is not None:
         actions.append((os.POSIX_SPAWN_DUP2, stdin, 0))
     if stdout is not None:
         actions.append((os.POSIX_SPAWN_DUP2, stdout, 1))
+    for child_fd, our_fd in (fds or {}).items():
+        actions.append((os.POSIX_SPAWN_DUP2, our_fd, child_fd))
     # posix_spawn has no chdir: the supervisor is single-threaded, so it
     # steps into the directory for the spawn and back out to / at once.
     os.chdir(cwd)
@@ -46,6 +51,8 @@ def spawn(argv, cwd, env, stdin=None, stdout=None):
         pid = os.posix_spawn(argv[0], argv, env, file_actions=actions, setsid=True,
                              setsigmask=(), setsigdef=RESET_SIGNALS)
     except NotImplementedError:
+        if fds:
+            raise OSError(0, "notification-fd needs posix_spawn with setsid") from None
         return _spawn_with_popen(argv, cwd, env, stdin, stdout)
     finally:
         os.chdir("/")

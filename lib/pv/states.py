@@ -19,7 +19,8 @@ class Phase:
     FINISHING = "finishing"  # ./finish is running
     BACKOFF = "backoff"      # down, a respawn is scheduled
     FATAL = "fatal"          # down, gave up after max-retries; waits for u
-    ALL = (DOWN, STARTING, RUNNING, READY, STOPPING, CLEANUP, FINISHING, BACKOFF, FATAL)
+    WAITING = "waiting"      # down, to start once the services it needs are ready
+    ALL = (DOWN, STARTING, RUNNING, READY, STOPPING, CLEANUP, FINISHING, BACKOFF, FATAL, WAITING)
 
 
 def shown(phase):
@@ -41,6 +42,7 @@ class Event:
     STARTED_TIMER = "started-timer"
     READY = "ready"
     NOT_READY = "not-ready"      # start-timeout passed without readiness
+    NEEDS_MET = "needs-met"      # the services in ``needs`` may have become ready
 
 
 class Want:
@@ -54,6 +56,7 @@ RUNIT_STATE = {
     Phase.DOWN: RUNIT_DOWN,
     Phase.BACKOFF: RUNIT_DOWN,
     Phase.FATAL: RUNIT_DOWN,
+    Phase.WAITING: RUNIT_DOWN,
     Phase.STARTING: RUNIT_RUN,
     Phase.RUNNING: RUNIT_RUN,
     Phase.READY: RUNIT_RUN,

@@ -84,6 +84,8 @@ class State:
         "reason": "",           # why the last start failed, if it did
         "supervisor": 0,        # pid of the supervisor writing this
         "config": "",           # servicedir.config_digest() when the run started
+        "readiness": "",        # the method the run declared: notification-fd, sd-notify, check
+        "status": "",           # the last STATUS= the service sent (sd-notify)
     }
     __slots__ = tuple(FIELDS) + ("extra",)
 

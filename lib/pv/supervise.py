@@ -11,7 +11,7 @@ import os
 from pv.signames import signal
 import time
 
-from pv import policy, procs, servicedir, spawn, status
+from pv import policy, procs, readiness, servicedir, spawn, status
 from pv.states import RUNIT_STATE, Event, Phase, Want, shown
 from pv.status import RunitStatus, State
 from pv.supervisedir import SuperviseDir
@@ -49,6 +49,8 @@ class Unit:
         self._poll_delay = POLL_FIRST_SECS
         self._last_warning = None
         self._published = None      # the state line last written
+        self.readiness = readiness.Watcher(self, "", None)
+        self.main_pid_hint = 0
         self.adopting = False       # cleaning up after a supervisor that died
 
     # --- the table -------------------------------------------------------
@@ -82,6 +84,12 @@ class Unit:
         (Phase.STARTING, Event.STARTED_TIMER): "_started",
         (Phase.STARTING, Event.READY): "_ready",
         (Phase.RUNNING, Event.READY): "_ready",
+        (Phase.STARTING, Event.NOT_READY): "_not_ready",
+        (Phase.WAITING, Event.UP): "_start",
+        (Phase.WAITING, Event.ONCE): "_start",
+        (Phase.WAITING, Event.NEEDS_MET): "_start",
+        (Phase.WAITING, Event.DOWN): "_go_down",
+        (Phase.WAITING, Event.EXIT): "_go_down",
     }
 
     def handle(self, event):
@@ -166,14 +174,25 @@ class Unit:
 
     def _start(self):
         self._cancel_timers()
+        if not self.host.may_start(self):
+            self._set_phase(Phase.WAITING)
+            return
         self.policy = self._read_policy()
         self.record.config = servicedir.config_digest(self.path)
         try:
-            self.run = spawn.spawn(["./run"], self.path, self._environment(),
-                                   stdin=self.stdin, stdout=self.stdout)
+            self.readiness = readiness.Watcher(self, *self._readiness_method())
+            env = self._environment()
+            env.update(self.readiness.env)
+            self.run = spawn.spawn(["./run"], self.path, env, stdin=self.stdin,
+                                   stdout=self.stdout, fds=self.readiness.fds)
         except OSError as exc:
+            self.readiness.close()
             self._start_failed("unable to start ./run: %s" % (exc.strerror or exc))
             return
+        self.readiness.start()
+        self.record.readiness = self.readiness.kind
+        self.record.status = ""
+        self.main_pid_hint = 0
         self._last_warning = None
         self.host.track(self.run.pid, self._on_run_exit)
         self.session = self.run.pid
@@ -182,12 +201,39 @@ class Unit:
         self.record.reason = ""
         self.record.next_try = None
         self.record.ready_since = None
-        if self.policy.start_secs > 0:
+        if self.readiness.kind:
+            self._set_phase(Phase.STARTING)
+            secs = self._knob(servicedir.read_int, (self.path, servicedir.START_TIMEOUT, 0), 0)
+            if secs > 0:
+                self._deadline = self.host.loop.call_later(
+                    secs, lambda: self.handle(Event.NOT_READY))
+        elif self.policy.start_secs > 0:
             self._set_phase(Phase.STARTING)
             self._deadline = self.host.loop.call_later(
                 self.policy.start_secs, lambda: self.handle(Event.STARTED_TIMER))
         else:
             self._set_phase(Phase.RUNNING)
+
+    def _readiness_method(self):
+        try:
+            return readiness.method(self.path)
+        except servicedir.KnobError as exc:
+            self._warn_knob("bad knob %s" % (exc,))
+            return "", None
+
+    def spawn_helper(self, argv):
+        """Start a helper of the service (./check) like its run, minus readiness."""
+        return spawn.spawn(argv, self.path, self._environment(), stdin=self.stdin,
+                           stdout=self.stdout)
+
+    def note_status(self, text):
+        """STATUS= from the service (sd-notify): shown in supervise/state."""
+        self.record.status = text[:200]
+        self.publish()
+
+    def note_main_pid(self, pid):
+        """MAINPID= from the service: the process to follow if run exits first."""
+        self.main_pid_hint = pid
 
     def _start_failed(self, text):
         self.record.fails += 1
@@ -203,8 +249,20 @@ class Unit:
         self._set_phase(Phase.RUNNING)
 
     def _ready(self):
+        if self._deadline is not None:     # start-secs or start-timeout: no longer needed
+            self._deadline.cancel()
+            self._deadline = None
+        self.record.fails = 0
         self.record.ready_since = time.time()
         self._set_phase(Phase.READY)
+
+    def _not_ready(self):
+        """start-timeout passed: stop the run; it counts as a failed start."""
+        self._deadline = None
+        self.record.fails += 1
+        self.record.reason = "not ready within start-timeout"
+        self.host.report(self, "warning", "not ready within start-timeout: stopping ./run")
+        self._stop()
 
     def _environment(self):
         env = {k: v for k, v in os.environ.items() if k not in PRIVATE_VARS}
@@ -294,10 +352,25 @@ class Unit:
     # --- after run ends --------------------------------------------------
     def _on_run_exit(self, status):
         spawn.reaped(self.run, status)
+        if self._follow_main_pid():
+            return
         self.record.exit_code, self.record.exit_signal = procs.wait_status_text(status)
         self.handle(Event.RUN_EXITED)
 
+    def _follow_main_pid(self):
+        """run exited, but told us (MAINPID=) of the process that is the service."""
+        pid, self.main_pid_hint = self.main_pid_hint, 0
+        proc = procs.read_proc(pid) if pid and pid != self.run.pid else None
+        if proc is None or proc.zombie or proc.ppid != os.getpid() or \
+                self.phase not in RUN_PHASES:
+            return False
+        self.run = spawn.Child(pid)
+        self.host.track(pid, self._on_run_exit)
+        self.publish()
+        return True
+
     def _run_ended(self):
+        self.readiness.close()
         uptime = time.monotonic() - self.started
         if self.phase != Phase.STOPPING and self.want == Want.UP:
             if policy.is_quick_death(self.policy, uptime):

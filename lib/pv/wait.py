@@ -31,7 +31,7 @@ def reached(condition, state, runit, old_pid=0):
     if condition in ("up", "ready"):
         if word not in UP_PHASES or not state.pid or state.pid == old_pid:
             return False
-        return condition == "up" or word == "ready" or not state.extra.get("readiness")
+        return condition == "up" or word == "ready" or not state.readiness
     if condition == "down":      # the run has ended and nothing of it is left
         return word in DOWN_PHASES
     if condition == "finished":  # ... and ./finish is over too

@@ -86,7 +86,7 @@ def supervise(directory):
         runner.loop.run()
     finally:
         runner.close()
-    return diag.EXIT_OK
+    return runner.exit_code
 
 
 def init(command):

@@ -78,7 +78,10 @@ def scan(directory):
     for signum in (signal.SIGTERM, signal.SIGINT):
         runner.loop.on_signal(signum, runner.exit_all)
     runner.loop.on_signal(signal.SIGHUP, lambda signum: scanner.rescan(explicit=True))
+    runner.settled = False      # tell systemd nothing until every entry has been seen
     scanner.rescan(explicit=True)
+    runner.settled = True
+    runner.service_changed(None)
     scanner.start_timer()
     try:
         runner.loop.run()
