@@ -209,6 +209,10 @@ class Scanner:
     def unit_fatal(self, service, unit):
         self.runner.unit_fatal(service, unit)
 
+    @property
+    def child_nofile(self):
+        return self.runner.child_nofile
+
     def needs_met(self, service):
         return self.runner.needs_met(service)
 

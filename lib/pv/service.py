@@ -73,6 +73,11 @@ class Service:
         self.main.handle(Event.EXIT)
 
     # --- what units ask of their host -------------------------------------
+    @property
+    def child_nofile(self):
+        """The soft RLIMIT_NOFILE services get, where the supervisor raised its own."""
+        return self.host.child_nofile
+
     def track(self, pid, callback):
         self.host.track(pid, self.loop.guard(callback))
 

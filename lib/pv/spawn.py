@@ -32,11 +32,15 @@ class Child:
         self.returncode = None
 
 
-def spawn(argv, cwd, env, stdin=None, stdout=None, fds=None):
+def spawn(argv, cwd, env, stdin=None, stdout=None, fds=None, spec=None, nofile=None):
     """Start ``argv`` in ``cwd`` in its own session; return a Child. OSError if exec fails.
 
-    ``fds`` maps descriptor numbers in the child to ours (notification-fd).
+    ``fds`` maps descriptor numbers in the child to ours (notification-fd);
+    ``spec`` is an execknobs.Exec (user, umask, limits); ``nofile`` the soft
+    RLIMIT_NOFILE the child gets where the supervisor raised its own.
     """
+    if spec is not None and (spec.user or spec.limits):
+        return _spawn_with_popen(argv, cwd, env, stdin, stdout, fds or {}, spec, nofile)
     actions = []
     if stdin is not None:
         actions.append((os.POSIX_SPAWN_DUP2, stdin, 0))
@@ -44,25 +48,73 @@ def spawn(argv, cwd, env, stdin=None, stdout=None, fds=None):
         actions.append((os.POSIX_SPAWN_DUP2, stdout, 1))
     for child_fd, our_fd in (fds or {}).items():
         actions.append((os.POSIX_SPAWN_DUP2, our_fd, child_fd))
-    # posix_spawn has no chdir: the supervisor is single-threaded, so it
-    # steps into the directory for the spawn and back out to / at once.
-    os.chdir(cwd)
-    try:
-        pid = os.posix_spawn(argv[0], argv, env, file_actions=actions, setsid=True,
-                             setsigmask=(), setsigdef=RESET_SIGNALS)
-    except NotImplementedError:
-        if fds:
-            raise OSError(0, "notification-fd needs posix_spawn with setsid") from None
-        return _spawn_with_popen(argv, cwd, env, stdin, stdout)
-    finally:
-        os.chdir("/")
+    # posix_spawn has no chdir, umask or rlimit: the supervisor is single-
+    # threaded, so it sets its own for the spawn and puts them back at once.
+    with _borrowed(cwd, spec.umask if spec else None, nofile):
+        try:
+            pid = os.posix_spawn(argv[0], argv, env, file_actions=actions, setsid=True,
+                                 setsigmask=(), setsigdef=RESET_SIGNALS)
+        except NotImplementedError:
+            pid = None
+    if pid is None:
+        return _spawn_with_popen(argv, cwd, env, stdin, stdout, fds or {}, spec, nofile)
     return Child(pid)
 
 
-def _spawn_with_popen(argv, cwd, env, stdin, stdout):
+class _borrowed:
+    """cwd, umask and the soft RLIMIT_NOFILE set for one spawn, then restored."""
+
+    def __init__(self, cwd, umask, nofile):
+        self.cwd, self.umask, self.nofile = cwd, umask, nofile
+        self.saved_umask = self.saved_nofile = None
+
+    def __enter__(self):
+        os.chdir(self.cwd)
+        if self.umask is not None:
+            self.saved_umask = os.umask(self.umask)
+        if self.nofile is not None:
+            import resource
+            self.saved_nofile = resource.getrlimit(resource.RLIMIT_NOFILE)
+            resource.setrlimit(resource.RLIMIT_NOFILE, (self.nofile, self.saved_nofile[1]))
+        return self
+
+    def __exit__(self, *exc):
+        if self.saved_nofile is not None:
+            import resource
+            resource.setrlimit(resource.RLIMIT_NOFILE, self.saved_nofile)
+        if self.saved_umask is not None:
+            os.umask(self.saved_umask)
+        os.chdir("/")
+        return False
+
+
+def _spawn_with_popen(argv, cwd, env, stdin, stdout, fds, spec, nofile):
+    """For what posix_spawn cannot do: switching user, and rlimits per service."""
     import subprocess
-    process = subprocess.Popen(argv, cwd=cwd, env=env, stdin=stdin, stdout=stdout,
-                               close_fds=True, start_new_session=True, restore_signals=True)
+    if fds:
+        raise OSError(0, "notification-fd cannot be combined with user or limits")
+    import resource   # here, not in the child: a switched user may not read the stdlib
+    limits = dict(spec.limits) if spec else {}
+    if nofile is not None and resource.RLIMIT_NOFILE not in limits:
+        limits[resource.RLIMIT_NOFILE] = (nofile, None)
+
+    def in_child():
+        for which, (soft, hard) in limits.items():
+            current_hard = resource.getrlimit(which)[1]
+            resource.setrlimit(which, (soft, current_hard if hard is None else hard))
+
+    kwargs = {}
+    if spec is not None and spec.user:
+        kwargs.update(user=spec.uid, group=spec.gid, extra_groups=list(spec.groups))
+    if spec is not None and spec.umask is not None:
+        kwargs["umask"] = spec.umask
+    try:
+        process = subprocess.Popen(argv, cwd=cwd, env=env, stdin=stdin, stdout=stdout,
+                                   close_fds=True, pass_fds=tuple(fds), start_new_session=True,
+                                   restore_signals=True, preexec_fn=in_child if limits else None,
+                                   **kwargs)
+    except subprocess.SubprocessError:
+        raise OSError(0, "unable to apply limits (a hard limit above the current one?)")
     child = Child(process.pid)
     process.returncode = 0   # we reap it ourselves; keep Popen.__del__ from waiting
     return child

@@ -11,7 +11,7 @@ import os
 from pv.signames import signal
 import time
 
-from pv import policy, procs, readiness, servicedir, spawn, status
+from pv import execknobs, policy, procs, readiness, servicedir, spawn, status
 from pv.states import RUNIT_STATE, Event, Phase, Want, shown
 from pv.status import RunitStatus, State
 from pv.supervisedir import SuperviseDir
@@ -50,6 +50,7 @@ class Unit:
         self._last_warning = None
         self._published = None      # the state line last written
         self.readiness = readiness.Watcher(self, "", None)
+        self.exec_spec = execknobs.Exec()
         self.main_pid_hint = 0
         self.adopting = False       # cleaning up after a supervisor that died
 
@@ -180,11 +181,17 @@ class Unit:
         self.policy = self._read_policy()
         self.record.config = servicedir.config_digest(self.path)
         try:
+            self.exec_spec = execknobs.read_exec(self.path)
+        except (servicedir.KnobError, OSError) as exc:
+            self._start_failed("unable to start ./run: %s" % (getattr(exc, "strerror", 0) or exc))
+            return
+        try:
             self.readiness = readiness.Watcher(self, *self._readiness_method())
             env = self._environment()
             env.update(self.readiness.env)
             self.run = spawn.spawn(["./run"], self.path, env, stdin=self.stdin,
-                                   stdout=self.stdout, fds=self.readiness.fds)
+                                   stdout=self.stdout, fds=self.readiness.fds,
+                                   spec=self.exec_spec, nofile=self.host.child_nofile)
         except OSError as exc:
             self.readiness.close()
             self._start_failed("unable to start ./run: %s" % (exc.strerror or exc))
@@ -222,9 +229,10 @@ class Unit:
             return "", None
 
     def spawn_helper(self, argv):
-        """Start a helper of the service (./check) like its run, minus readiness."""
+        """Start a helper of the service (./check, ./finish) like its run, minus readiness."""
         return spawn.spawn(argv, self.path, self._environment(), stdin=self.stdin,
-                           stdout=self.stdout)
+                           stdout=self.stdout, spec=self.exec_spec,
+                           nofile=self.host.child_nofile)
 
     def note_status(self, text):
         """STATUS= from the service (sd-notify): shown in supervise/state."""
@@ -266,6 +274,7 @@ class Unit:
 
     def _environment(self):
         env = {k: v for k, v in os.environ.items() if k not in PRIVATE_VARS}
+        env.update(self.exec_spec.env)     # user's HOME etc., then the environment file
         try:
             env = servicedir.apply_env(env, servicedir.read_envdir(
                 os.path.join(self.path, servicedir.ENVDIR)))
@@ -444,8 +453,7 @@ class Unit:
         code, signum = self.record.exit_code, self.record.exit_signal
         argv = ["./finish", str(-1 if signum else code), str(signum or 0)]
         try:
-            self.finish = spawn.spawn(argv, self.path, self._environment(),
-                                      stdin=self.stdin, stdout=self.stdout)
+            self.finish = self.spawn_helper(argv)
         except OSError as exc:
             self.host.report(self, "warning", "unable to start ./finish: %s" % exc.strerror)
             self._decide()

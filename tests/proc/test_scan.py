@@ -550,9 +550,6 @@ def _running_anew(service_dir, old):
     return new not in (0, old) and state(service_dir).get("state") == "running" and alive(new)
 
 
-@pytest.mark.xfail(reason="pv-scan raises its RLIMIT_NOFILE soft limit and records the old one "
-                   "in Runner.child_nofile, but nothing gives it back to the services "
-                   "(spawn.py/supervise.py never read it)", strict=True)
 def test_services_get_the_file_limit_pv_scan_was_started_with(procs, tmp_path):
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if hard != resource.RLIM_INFINITY and hard <= 256:
