@@ -82,9 +82,35 @@ def _is_path(word):
     return "/" in word or word in (".", "..")
 
 
+def instances_of(target):
+    """``[target]``, or one Target ``NAME:k`` per instance of an ``instances`` dir."""
+    from pv.servicedir import KnobError, instance_dir, read_instances
+    try:
+        count = read_instances(target.path)
+    except (KnobError, OSError):
+        count = None
+    if count is None:
+        return [target]
+    return [Target("%s:%d" % (target.name, k), instance_dir(target.path, k))
+            for k in range(count)]
+
+
 def _match_one(scandir, names, word):
     """The targets one NAME stands for (empty: no such service)."""
+    found = []
+    for target in _match_entries(scandir, names, word):
+        found.extend(instances_of(target))
+    return found
+
+
+def _match_entries(scandir, names, word):
+    """The entries of D (or the path) one NAME stands for; NAME:k is an instance."""
     join = os.path.join
+    name, _, k = word.rpartition(":")
+    if k.isdigit() and name in names:
+        from pv.servicedir import instance_dir
+        path = instance_dir(join(scandir, name), int(k))
+        return [Target(word, path)] if os.path.isdir(path) else []
     if word == ALL:
         return [Target(n, join(scandir, n)) for n in names]
     if _is_path(word):

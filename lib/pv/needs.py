@@ -13,24 +13,35 @@ from pv import servicedir
 
 
 def name_of(service):
-    """The name in the scan directory (the entry, even where it is a link)."""
-    return os.path.basename(service.label)
+    """The name in the scan directory (the entry, even where it is a link);
+    the instances of an ``instances`` directory all answer to its name."""
+    name = os.path.basename(service.label)
+    return name.rsplit(":", 1)[0] if service.main.instance is not None else name
+
+
+def by_name(services):
+    """{name: [services]}: one for a plain entry, all instances for an instanced one."""
+    found = {}
+    for service in services:
+        found.setdefault(name_of(service), []).append(service)
+    return found
 
 
 def graph(services, report):
     """{name: [names it needs]} over ``services``, without unknown names or cycles."""
-    by_name = {name_of(s): s for s in services}
+    named = by_name(services)
     edges = {}
-    for name, service in by_name.items():
+    for name, group in named.items():
+        service = group[0]
         wanted = []
         for other in servicedir.read_needs(service.path):
-            if other in by_name and other != name:
+            if other in named and other != name:
                 wanted.append(other)
             else:
                 report(service, "needs: no service named %s here; ignored" % other)
         edges[name] = wanted
     for name in in_cycles(edges):
-        report(by_name[name], "needs: part of a cycle; its needs are ignored")
+        report(named[name][0], "needs: part of a cycle; its needs are ignored")
         edges[name] = []
     return edges
 
@@ -58,12 +69,12 @@ def in_cycles(edges):
 def may_start(service, services, report):
     """Whether every service ``service`` needs is up."""
     edges = graph(services, report)
-    by_name = {name_of(s): s for s in services}
-    return all(by_name[other].is_up() for other in edges.get(name_of(service), ()))
+    named = by_name(services)
+    return all(s.is_up() for other in edges.get(name_of(service), ()) for s in named[other])
 
 
 def may_stop(service, services, report):
     """At shutdown: whether no other live service needs ``service``."""
     edges = graph(services, report)
     mine = name_of(service)
-    return not any(mine in edges[name_of(s)] for s in services if s is not service)
+    return not any(mine in edges[name_of(s)] for s in services if name_of(s) != mine)

@@ -142,6 +142,18 @@ def tagged_anywhere(table, marker):
     return {pid for pid in with_descendants(table, roots) if not table[pid].zombie}
 
 
+def outside_group(pids, pgid):
+    """Those of ``pids`` that are not (or no longer) in process group ``pgid``."""
+    if not pgid:
+        return set(pids)
+    outside = set()
+    for pid in pids:
+        proc = read_proc(pid)
+        if proc is not None and proc.pgid != pgid:
+            outside.add(pid)
+    return outside
+
+
 def signal_pids(pids, signum, group=0):
     """Send ``signum`` to ``group`` (a process group, if non-zero) and each of ``pids``."""
     if group:

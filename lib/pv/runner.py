@@ -51,7 +51,8 @@ class Runner:
 
     # --- services ---------------------------------------------------------
     def add(self, service):
-        self.services.append(service)
+        """A Service, or every member of an Instances group."""
+        self.services.extend(getattr(service, "members", (service,)))
 
     def service_gone(self, service):
         if service in self.services:

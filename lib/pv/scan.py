@@ -14,8 +14,7 @@ import fcntl
 import os
 import stat
 
-from pv import diag
-from pv.service import Service
+from pv import diag, instances
 
 SCAN_DIR = ".pv-scan"        # pv-scan's own directory inside D
 SCAN_LOCK = "lock"
@@ -160,7 +159,7 @@ class Scanner:
         real = os.path.realpath(path)
         if real in self.leaving:
             return      # the same directory, still being taken down: added once it is gone
-        service = Service(real, os.path.join(self.label, name), self)
+        service = instances.make(real, os.path.join(self.label, name), self)
         try:
             service.open()
         except diag.PvError as exc:

@@ -17,13 +17,18 @@ from pv.supervise import RUN_PHASES, Unit
 class Service:
     """The Unit for ``S``, and one for ``S/log`` if that directory exists."""
 
-    def __init__(self, path, label, host):
+    def __init__(self, path, label, host, instance=None, first=None):
         self.path, self.label, self.host = path, label, host
         self.loop = Guarded(host.loop, self._internal_error)
         self.pipe = None
-        self.main = Unit(path, label, self)
+        self.main = Unit(path, label, self, instance=instance)
         self.log = None
-        if servicedir.has_log(path):
+        # Instances share instance 0's logger: ``first`` owns the pipe, and
+        # closes it only once every sibling is down.
+        self.first, self.siblings = first, []
+        if first is not None:
+            first.siblings.append(self)
+        elif servicedir.has_log(path):
             self.log = Unit(os.path.join(path, servicedir.LOG),
                             os.path.join(label, servicedir.LOG), self, is_log=True)
         self._closing_log = False
@@ -49,6 +54,17 @@ class Service:
         if self.log:
             self.pipe = os.pipe()
             self.log.stdin, self.main.stdout = self.pipe
+        elif self.first is not None and self.first.pipe:
+            self.main.stdout = self.first.pipe[1]
+
+    def close_unbegun(self):
+        """Undo a successful open() that will not be followed by begin()."""
+        for unit in self.units():
+            self.loop.remove_reader(unit.sv.control_fd)
+            unit.sv.close()
+        for fd in self.pipe or ():
+            os.close(fd)
+        self.pipe = None
 
     def _reader(self, unit):
         def on_control():
@@ -112,7 +128,7 @@ class Service:
             return
         self.host.service_changed(self)
         main_done = self.main.want == Want.EXIT and self.main.phase in (Phase.DOWN, Phase.FATAL)
-        if not main_done:
+        if not main_done or not all(s.gone for s in self.siblings):
             return
         if self.log and not self._closing_log:
             self._close_log()
@@ -146,6 +162,8 @@ class Service:
                 os.close(fd)
             self.pipe = None
         self.host.service_gone(self)
+        if self.first is not None:
+            self.first.unit_changed(None)   # the owner of the log pipe may close it now
 
 
 def _default_want(path):

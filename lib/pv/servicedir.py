@@ -50,6 +50,9 @@ DEFAULT_TIMEOUT_FINISH_MS = 5000
 # The environment variable every process of a service inherits, so that
 # descendants that leave the process group can still be attributed to it.
 MARKER_VAR = "PV_SERVICE"
+INSTANCE_VAR = "PV_INSTANCE"      # 0, 1, ... for the instances of an ``instances`` dir
+INSTANCES = "instances"
+INSTANCE_DIR = "instance"
 
 
 class KnobError(ValueError):
@@ -202,3 +205,20 @@ def read_needs(service):
 def read_on_fatal(service):
     """``down`` (default), ``exit``, or the path of a hook to run."""
     return read_first_line(os.path.join(service, ON_FATAL)) or "down"
+
+
+def read_instances(service):
+    """How many instances ``instances`` asks for: a number, or ``cpus``; None if absent."""
+    text = read_first_line(os.path.join(service, INSTANCES))
+    if not text:
+        return None
+    if text == "cpus":
+        return os.cpu_count() or 1
+    if not text.isdigit() or not 1 <= int(text) <= 10000:
+        raise KnobError("instances: must be a number from 1 to 10000, or cpus")
+    return int(text)
+
+
+def instance_dir(service, k):
+    """Where instance ``k`` of ``service`` keeps its supervise/ (a service dir to sv)."""
+    return os.path.join(service, INSTANCE_DIR, str(k))

@@ -27,14 +27,19 @@ RUN_PHASES = (Phase.STARTING, Phase.RUNNING, Phase.READY)
 class Unit:
     """One service directory under supervision (a service, or its logger)."""
 
-    def __init__(self, path, label, host, is_log=False, stdin=None, stdout=None):
+    def __init__(self, path, label, host, is_log=False, stdin=None, stdout=None,
+                 instance=None):
         self.path = path              # absolute
         self.label = label            # as the user named it, for messages
         self.host = host
         self.is_log = is_log
         self.stdin, self.stdout = stdin, stdout
-        self.sv = SuperviseDir(path)
-        self.marker = ("%s=%s" % (servicedir.MARKER_VAR, path)).encode()
+        self.instance = instance      # None, or k of an ``instances`` directory
+        # An instance keeps its records in S/instance/k/supervise and is marked
+        # with that directory, so that each is a service of its own to sv.
+        own = path if instance is None else servicedir.instance_dir(path, instance)
+        self.sv = SuperviseDir(own)
+        self.marker = ("%s=%s" % (servicedir.MARKER_VAR, own)).encode()
         self.phase = Phase.DOWN
         self.want = Want.UP
         self.run = self.finish = None     # Popen objects
@@ -282,6 +287,8 @@ class Unit:
             self._warn_knob("unable to read env/: %s" % (exc.strerror or exc))
         name, _, value = self.marker.decode().partition("=")
         env[name] = value
+        if self.instance is not None:
+            env[servicedir.INSTANCE_VAR] = str(self.instance)
         return env
 
     def _read_policy(self):
@@ -320,7 +327,9 @@ class Unit:
 
     def _signal_all(self, signum):
         """Send ``signum`` (then CONT, so stopped processes see it) to everything of the run."""
-        pids = self._leftovers()
+        # The group gets one killpg; only those that left it are signalled one
+        # by one (a shell that traps TERM must not see it twice).
+        pids = procs.outside_group(self._leftovers(), self.session)
         procs.signal_pids(pids, signum, group=self.session)
         if signum not in (signal.SIGKILL, signal.SIGCONT):
             procs.signal_pids(pids, signal.SIGCONT, group=self.session)

@@ -388,8 +388,12 @@ def test_everything_goes_down_in_parallel_then_exit_0(procs, tmp_path, how):
         proc.send_signal(getattr(signal, how))
     assert proc.wait(timeout=SHORT_TIMEOUT) == 0
     took = time.monotonic() - begin
-    # Each needs its timeout-kill (1 s); one after the other would take 2 s.
-    assert 0.9 < took < 1.6, took
+    assert 0.9 < took, took      # each waited out its timeout-kill (1 s)
+    # In parallel: both went down together; one after the other they would be
+    # a timeout-kill (1 s) apart.  (Compared this way, a loaded machine that
+    # slows the whole shutdown cannot fail the test.)
+    downs = [state(os.path.join(d, n))["since"] for n in names]
+    assert abs(downs[0] - downs[1]) < 0.5, downs
     assert not any(alive(p) for p in pids) and marked_pids(d) == []
     for name in names:
         s = os.path.join(d, name)

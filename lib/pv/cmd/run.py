@@ -66,11 +66,11 @@ def main(argv=None):
 
 def supervise(directory):
     from pv.runner import Runner
-    from pv.service import Service
+    from pv import instances
 
     runner = Runner(PROG)
     runner.stop_when_empty = True
-    service = Service(os.path.abspath(directory), directory, runner)
+    service = instances.make(os.path.abspath(directory), directory, runner)
     try:
         service.open()
     except diag.PvError as exc:
