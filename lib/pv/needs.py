@@ -35,13 +35,16 @@ def graph(services, report):
         service = group[0]
         wanted = []
         for other in servicedir.read_needs(service.path):
-            if other in named and other != name:
+            if other == name:
+                report(service, "needs: %s needs itself; ignored" % name)
+            elif other in named:
                 wanted.append(other)
             else:
-                report(service, "needs: no service named %s here; ignored" % other)
+                report(service, "needs: %s needs %s, but there is no such service here; ignored"
+                       % (name, other))
         edges[name] = wanted
     for name in in_cycles(edges):
-        report(named[name][0], "needs: part of a cycle; its needs are ignored")
+        report(named[name][0], "needs: %s is part of a cycle; its needs are ignored" % name)
         edges[name] = []
     return edges
 

@@ -52,7 +52,7 @@ class Notifier:
     def start_watchdog(self):
         usec = os.environ.get("WATCHDOG_USEC", "")
         pid = os.environ.get("WATCHDOG_PID", "")
-        if not usec.isdigit() or (pid and pid != str(os.getpid())):
+        if not usec.isdigit() or int(usec) <= 0 or (pid and pid != str(os.getpid())):
             return
         interval = int(usec) / 2e6
 

@@ -84,6 +84,9 @@ class Watcher:
         self._sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_DGRAM)
         self._sock.setblocking(False)
         self._sock.bind(address)
+        spec = self.unit.exec_spec
+        if address == path and spec.uid is not None:
+            os.chown(path, spec.uid, spec.gid)   # the run, as its user, must be able to send
         self.env["NOTIFY_SOCKET"] = "@" + address[1:] if address[0] == "\0" else address
 
     def _on_datagram(self):

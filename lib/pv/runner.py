@@ -114,11 +114,13 @@ class Runner:
         self._run_hook(service, unit, action)
 
     def _run_hook(self, service, unit, hook):
-        from pv import spawn
+        from pv import needs, spawn
+        from pv.supervise import PRIVATE_VARS
         path = hook if os.path.isabs(hook) else os.path.join(service.path, hook)
+        env = {k: v for k, v in os.environ.items() if k not in PRIVATE_VARS}
         try:
-            child = spawn.spawn([path, os.path.basename(service.path)], service.path,
-                                dict(os.environ))
+            child = spawn.spawn([path, needs.name_of(service)], service.path, env,
+                                nofile=self.child_nofile)
         except OSError as exc:
             self.report(unit, "warning", "unable to run on-fatal hook %s: %s"
                         % (hook, exc.strerror))

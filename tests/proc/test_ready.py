@@ -115,8 +115,8 @@ def test_needs_unknown_name_and_cycle_are_reported_not_hung(procs, tmp_path):
     for name in "xyz":
         wait_state(str(d / name), "running", LONG_TIMEOUT)
     text = read(str(tmp_path / "err"))
-    assert "needs: no service named nothere here; ignored" in text
-    assert "needs: part of a cycle" in text
+    assert "needs: z needs nothere, but there is no such service here; ignored" in text
+    assert "needs: x is part of a cycle" in text and "needs: y is part of a cycle" in text
 
 
 class FakeSystemd:
