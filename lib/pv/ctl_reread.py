@@ -44,7 +44,7 @@ def classify(target):
     except PvError:
         return Change(target.name, target.path, ADDED)
     recorded = getattr(state, "config", "") or ""
-    now = servicedir.config_digest(target.path)
+    now = servicedir.config_digest(servicedir.service_of(target.path))
     word = CHANGED if recorded and recorded != now else UNCHANGED
     return Change(target.name, target.path, word, state.want == "up")
 

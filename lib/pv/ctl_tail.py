@@ -18,7 +18,8 @@ POLL_MAX_SECS = 0.5
 
 def log_dir(service):
     """The directory holding the service's ``current``."""
-    log = os.path.join(service, "log")
+    from pv.servicedir import service_of
+    log = os.path.join(service_of(service), "log")   # instances share S's log
     main = os.path.join(log, "main")
     if os.path.isdir(main) or not os.path.exists(os.path.join(log, CURRENT)):
         return main

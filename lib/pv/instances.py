@@ -14,7 +14,7 @@ def make(path, label, host):
     """A Service, or an Instances group if ``path`` asks for instances."""
     try:
         count = servicedir.read_instances(path)
-    except servicedir.KnobError as exc:
+    except (servicedir.KnobError, OSError) as exc:
         from pv import diag
         diag.warn(getattr(host, "prog", None) or host.runner.prog,
                   "%s: bad knob %s; supervising one instance" % (label, exc))

@@ -219,6 +219,14 @@ def read_instances(service):
     return int(text)
 
 
+def service_of(path):
+    """The service directory whose files ``path`` runs: S for S/instance/k, else path."""
+    parent = os.path.dirname(os.path.abspath(path))
+    if os.path.basename(parent) == INSTANCE_DIR and os.path.basename(path).isdigit():
+        return os.path.dirname(parent)
+    return path
+
+
 def instance_dir(service, k):
     """Where instance ``k`` of ``service`` keeps its supervise/ (a service dir to sv)."""
     return os.path.join(service, INSTANCE_DIR, str(k))

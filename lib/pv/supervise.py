@@ -411,6 +411,9 @@ class Unit:
 
     def _leftovers(self):
         """Live pids of the run: its session, its descendants, marked orphans."""
+        if not self.adopting and self.run is None and \
+                procs.nothing_left(self.session, self.host.known_pids()):
+            return set()
         table = procs.proc_table()
         if not table:   # no /proc: the process group is all we can see
             alive = procs.group_exists(self.session) if self.session else False
