@@ -64,7 +64,8 @@ def read_pid(work, name):
 
 
 def service_pids(work):
-    return [read_pid(work, name) for name in os.listdir(os.path.join(work, "up"))]
+    pids = (read_pid(work, name) for name in os.listdir(os.path.join(work, "up")))
+    return [pid for pid in pids if pid is not None]
 
 
 def count_up(work):
@@ -200,9 +201,13 @@ def new_pid_after(work, name, action):
     old = read_pid(work, name)
     begin = time.monotonic()
     action()
-    ok = wait_until(lambda: read_pid(work, name) not in (None, old)
-                    and not procfs.gone(read_pid(work, name)), 15, 0.001)
+    ok = wait_until(lambda: runs_anew(work, name, old), 15, 0.001)
     return time.monotonic() - begin if ok else None
+
+
+def runs_anew(work, name, old):
+    pid = read_pid(work, name)      # None while run is rewriting the file
+    return pid not in (None, old) and not procfs.gone(pid)
 
 
 def timed(argv):
