@@ -5,7 +5,6 @@ says which services run with a configuration that changed and asks pv-scan
 to rescan; ``update`` does that and restarts the changed services.
 """
 
-import json
 
 from pv import diag
 from pv.cmd.ctl import PROG
@@ -49,6 +48,7 @@ def do_import(ctx, args):
         elif outcome.note:
             diag.warn(PROG, "%s: %s" % (outcome.name, outcome.note))
     if ctx.json:
+        import json
         _print(ctx, json.dumps([{"name": o.name, "change": o.change, "files": o.files}
                                 for o in outcomes]))
     else:
@@ -67,6 +67,7 @@ def _changes(ctx, args):
     if not args or args == ["all"]:
         changes = ctl_reread.classify_all(ctx.scandir, targets)
     if ctx.json:
+        import json
         _print(ctx, json.dumps([c.as_dict() for c in changes]))
     else:
         for change in changes:
