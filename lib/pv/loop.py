@@ -79,6 +79,7 @@ class Loop:
         self._saved_wakeup = None
         self._selector.register(self._wakeup_r, self._read_signals)
         self.stopped = False
+        self.iteration = 0          # counts batches, for caches valid within one
 
     # file descriptors
     def add_reader(self, fd, callback):
@@ -139,6 +140,7 @@ class Loop:
 
     def run_once(self):
         """Wait for one batch of events and handle them."""
+        self.iteration += 1
         for fd in self._selector.ready(self._next_timeout()):
             # Looked up now, not before: an earlier callback of this batch
             # may have closed the fd (a run's exit closes its readiness pipe).

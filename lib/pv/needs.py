@@ -69,15 +69,24 @@ def in_cycles(edges):
     return on_cycle
 
 
-def may_start(service, services, report):
-    """Whether every service ``service`` needs is up."""
-    edges = graph(services, report)
-    named = by_name(services)
-    return all(s.is_up() for other in edges.get(name_of(service), ()) for s in named[other])
+class Needs:
+    """The ``needs`` graph of a set of services, built once per change of the set
+    (reading every ``needs`` file for every start would cost pv-scan O(N^2))."""
 
+    def __init__(self, services, report):
+        self.named = by_name(services)
+        self.edges = graph(services, report)
+        self.needed_by = {}
+        for name, others in self.edges.items():
+            for other in others:
+                self.needed_by.setdefault(other, set()).add(name)
 
-def may_stop(service, services, report):
-    """At shutdown: whether no other live service needs ``service``."""
-    edges = graph(services, report)
-    mine = name_of(service)
-    return not any(mine in edges[name_of(s)] for s in services if name_of(s) != mine)
+    def may_start(self, service):
+        """Whether every service ``service`` needs is up."""
+        return all(s.is_up() for other in self.edges.get(name_of(service), ())
+                   for s in self.named[other])
+
+    def may_stop(self, service, live_names):
+        """At shutdown: whether no other live service needs ``service``."""
+        mine = name_of(service)
+        return not (self.needed_by.get(mine, set()) & (live_names - {mine}))

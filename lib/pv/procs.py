@@ -8,7 +8,6 @@ their environment.  One scan of /proc answers all three.
 
 import errno
 import os
-from pv.signames import signal
 
 
 class Proc:
@@ -110,9 +109,15 @@ def nothing_left(session, known):
     return children is not None and not (children - set(known))
 
 
+class Table(dict):
+    """{pid: Proc}, with room for what is derived from it once."""
+
+    kids = None
+
+
 def proc_table():
     """{pid: Proc} of every process now; empty without /proc."""
-    table = {}
+    table = Table()
     try:
         names = os.listdir("/proc")
     except OSError:
@@ -135,9 +140,15 @@ def has_marker(pid, marker):
 
 
 def children_map(table):
+    """{pid: [its children]}; kept on the table, which one batch of events shares."""
+    cached = getattr(table, "kids", None)
+    if cached is not None:
+        return cached
     kids = {}
     for proc in table.values():
         kids.setdefault(proc.ppid, []).append(proc.pid)
+    if isinstance(table, Table):
+        table.kids = kids
     return kids
 
 

@@ -25,6 +25,11 @@ class Runner:
         self.exit_code = 0
         self.settled = True            # pv-scan: False until its first scan is done
         self._said = set()             # needs problems already reported
+        self._needs = None             # the Needs graph, rebuilt when the set changes
+        self._waiting = set()          # services waiting for what they need
+        self._in_stop_pass = self._stop_again = False
+        self._notify_pending = False
+        self._table, self._table_iteration = {}, -1
         self.child_nofile = None       # the soft RLIMIT_NOFILE to give services, if we raised ours
         self.loop.on_signal(signal.SIGCHLD, self._on_sigchld)
         self.notifier = None
@@ -38,6 +43,16 @@ class Runner:
 
     def known_pids(self):
         return set(self._owners)
+
+    def proc_table(self):
+        """/proc as read once per batch of events: when 1000 services stop
+        together, one scan serves them all.  A table a few ms old can only
+        show too many processes (a service then looks again), never too few
+        of those it cares about: a process forked since has a parent in it."""
+        if self._table_iteration != self.loop.iteration:
+            self._table = procs.proc_table()
+            self._table_iteration = self.loop.iteration
+        return self._table
 
     def _on_sigchld(self, signum):
         for pid, status in procs.reap():
@@ -53,10 +68,22 @@ class Runner:
     def add(self, service):
         """A Service, or every member of an Instances group."""
         self.services.extend(getattr(service, "members", (service,)))
+        self._needs = None
+
+    @property
+    def needs(self):
+        """The needs graph of the services now supervised, built when first asked."""
+        if self._needs is None:
+            from pv.needs import Needs
+            self._needs = Needs(self.services, self._report_needs)
+        return self._needs
 
     def service_gone(self, service):
         if service in self.services:
             self.services.remove(service)
+            if not self.exiting:    # at shutdown the graph only shrinks: keep it
+                self._needs = None
+        self._waiting.discard(service)
         if not self.services and (self.exiting or self.stop_when_empty):
             self.loop.stop()
         elif self.exiting:
@@ -72,17 +99,30 @@ class Runner:
         self._stop_what_may_stop()
 
     def _stop_what_may_stop(self):
-        """At shutdown, in parallel but in reverse ``needs`` order."""
-        from pv import needs
-        for service in list(self.services):
-            if not service.stopping and needs.may_stop(service, self.services,
-                                                       self._report_needs):
-                service.stopping = True
-                service.exit()
+        """At shutdown, in parallel but in reverse ``needs`` order.
+
+        A service's exit() publishes, which calls back here: those calls only
+        ask for another pass, so that 1000 services do not nest 1000 deep.
+        """
+        if self._in_stop_pass:
+            self._stop_again = True
+            return
+        from pv.needs import name_of
+        self._in_stop_pass = True
+        try:
+            self._stop_again = True
+            while self._stop_again:
+                self._stop_again = False
+                live = {name_of(s) for s in self.services} if self.needs.needed_by else set()
+                for service in list(self.services):
+                    if not service.stopping and self.needs.may_stop(service, live):
+                        service.stopping = True
+                        service.exit()
+        finally:
+            self._in_stop_pass = False
 
     def needs_met(self, service):
-        from pv import needs
-        return needs.may_start(service, self.services, self._report_needs)
+        return self.needs.may_start(service)
 
     def _report_needs(self, service, text):
         if text not in self._said:
@@ -93,11 +133,23 @@ class Runner:
         if self.exiting:
             self._stop_what_may_stop()
             return
-        if self.notifier and self.settled:
+        if self.notifier and self.settled and not self._notify_pending:
+            # Once per batch of changes, not once per change: at start-up
+            # that would be N passes over N services.
+            self._notify_pending = True
+            self.loop.call_later(0, self._notify_now)
+        if service is not None:
+            if service.main.phase == "waiting":
+                self._waiting.add(service)
+            else:
+                self._waiting.discard(service)
+        for other in list(self._waiting):
+            other.loop.guard(other.main.handle)("needs-met")
+
+    def _notify_now(self):
+        self._notify_pending = False
+        if not self.exiting:
             self.notifier.update(self.services)
-        for other in list(self.services):
-            if other.main.phase == "waiting":
-                other.loop.guard(other.main.handle)("needs-met")
 
     def unit_fatal(self, service, unit):
         """A unit gave up: do what its ``on-fatal`` says (down, exit, or a hook)."""

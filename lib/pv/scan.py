@@ -202,6 +202,9 @@ class Scanner:
     def known_pids(self):
         return self.runner.known_pids()
 
+    def proc_table(self):
+        return self.runner.proc_table()
+
     def report(self, unit, level, text):
         self.runner.report(unit, level, text)
 

@@ -107,6 +107,9 @@ class Service:
     def known_pids(self):
         return self.host.known_pids()
 
+    def proc_table(self):
+        return self.host.proc_table()
+
     def report(self, unit, level, text):
         self.host.report(unit, level, text)
 

@@ -129,13 +129,28 @@ def write_atomic(directory, name, data):
     os.replace(temp, path)
 
 
-def write_all(supervise_dir, runit, state):
-    """Write status, stat, pid and state for one service."""
-    write_atomic(supervise_dir, STATUS_FILE, runit.pack())
-    write_atomic(supervise_dir, STAT_FILE, runit.stat_text(state.want).encode())
+def records(runit, state):
+    """{file name: bytes} of the four records of one service."""
     pid_text = "%d\n" % runit.pid if runit.pid else ""
-    write_atomic(supervise_dir, PID_FILE, pid_text.encode())
-    write_atomic(supervise_dir, STATE_FILE, state.to_json().encode())
+    return {STATUS_FILE: runit.pack(), STAT_FILE: runit.stat_text(state.want).encode(),
+            PID_FILE: pid_text.encode(), STATE_FILE: state.to_json().encode()}
+
+
+def write_all(supervise_dir, runit, state, last=None):
+    """Write status, stat, pid and state for one service.
+
+    With ``last`` (file name -> bytes last written, updated here), a file
+    whose content did not change is not written again: each write is a
+    create and a rename, and pv-scan stopping 1000 services does 8000.
+    The state file is written last, so a reader that sees a new state also
+    sees the status written with it.
+    """
+    for name, data in records(runit, state).items():
+        if last is not None and last.get(name) == data:
+            continue
+        write_atomic(supervise_dir, name, data)
+        if last is not None:
+            last[name] = data
 
 
 def read_status(supervise_dir):

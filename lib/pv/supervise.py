@@ -414,7 +414,7 @@ class Unit:
         if not self.adopting and self.run is None and \
                 procs.nothing_left(self.session, self.host.known_pids()):
             return set()
-        table = procs.proc_table()
+        table = self.host.proc_table()
         if not table:   # no /proc: the process group is all we can see
             alive = procs.group_exists(self.session) if self.session else False
             return {self.session} if alive else set()

@@ -45,6 +45,7 @@ class SuperviseDir:
         self.service = service
         self.path = supervise_dir(service)
         self.lock_fd = self.control_fd = self.ok_fd = -1
+        self._written = {}      # file name -> the bytes last written there
 
     def acquire(self):
         """Take the lock; TempError if another supervisor holds it."""
@@ -92,7 +93,7 @@ class SuperviseDir:
 
     def publish(self, runit, state):
         """Write every record, then wake the waiters."""
-        status.write_all(self.path, runit, state)
+        status.write_all(self.path, runit, state, self._written)
         self.notify(b"s")
 
     def notify(self, event):
