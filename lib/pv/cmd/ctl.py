@@ -5,7 +5,6 @@ pv.ctl_*); this module parses, prints and picks exit codes.  Imports are
 lazy so that ``pv-ctl status`` starts about as fast as Python does.
 """
 
-import os
 import sys
 
 from pv import diag

@@ -22,18 +22,6 @@ as CMD did.  See pv-run(1).
 """
 
 
-def parse(argv):
-    """The service directory from argv; UsageError if argv is wrong."""
-    args = list(argv)
-    if args and args[0] in ("-h", "--help"):
-        return None
-    if args and args[0] == "--":
-        args.pop(0)
-    if len(args) != 1 or (args[0].startswith("-") and args[0] != "-"):
-        raise diag.UsageError(SYNOPSIS)
-    return args[0]
-
-
 def parse_init(args):
     """The command after ``--init [--]``; UsageError if there is none."""
     args = list(args)
@@ -45,23 +33,16 @@ def parse_init(args):
 
 
 def main(argv=None):
+    from pv.cmd import onedir
     argv = sys.argv[1:] if argv is None else argv
-    try:
-        if argv and argv[0] == "--init":
+    if argv and argv[0] == "--init":
+        try:
             command = parse_init(argv[1:])
-            return diag.guard(PROG, init, command)
-        directory = parse(argv)
-    except diag.UsageError as exc:
-        sys.stderr.write("%s: usage: %s\n" % (PROG, exc.message()))
-        return diag.EXIT_USAGE
-    if directory is None:
-        sys.stdout.write(HELP)
-        return diag.EXIT_OK
-    if not os.path.isdir(directory):
-        reason = "file does not exist" if not os.path.exists(directory) else "not a directory"
-        diag.fatal(PROG, "unable to supervise %s: %s" % (directory, reason))
-        return diag.EXIT_USAGE
-    return diag.guard(PROG, supervise, directory)
+        except diag.UsageError as exc:
+            sys.stderr.write("%s: usage: %s\n" % (PROG, exc.message()))
+            return diag.EXIT_USAGE
+        return diag.guard(PROG, init, command)
+    return onedir.run(PROG, SYNOPSIS, HELP, "supervise", supervise, argv)
 
 
 def supervise(directory):

@@ -1,6 +1,5 @@
 """pv-scan: supervise every service directory in a scan directory, in one process."""
 
-import os
 import resource
 from pv.signames import signal
 import sys
@@ -22,32 +21,10 @@ then exits 0.  See pv-scan(1).
 """
 
 
-def parse(argv):
-    args = list(argv)
-    if args and args[0] in ("-h", "--help"):
-        return None
-    if args and args[0] == "--":
-        args.pop(0)
-    if len(args) != 1 or args[0].startswith("-"):
-        raise diag.UsageError(SYNOPSIS)
-    return args[0]
-
-
 def main(argv=None):
+    from pv.cmd import onedir
     argv = sys.argv[1:] if argv is None else argv
-    try:
-        directory = parse(argv)
-    except diag.UsageError as exc:
-        sys.stderr.write("%s: usage: %s\n" % (PROG, exc.message()))
-        return diag.EXIT_USAGE
-    if directory is None:
-        sys.stdout.write(HELP)
-        return diag.EXIT_OK
-    if not os.path.isdir(directory):
-        reason = "file does not exist" if not os.path.exists(directory) else "not a directory"
-        diag.fatal(PROG, "unable to scan %s: %s" % (directory, reason))
-        return diag.EXIT_USAGE
-    return diag.guard(PROG, scan, directory)
+    return onedir.run(PROG, SYNOPSIS, HELP, "scan", scan, argv)
 
 
 def raise_fd_limit():
