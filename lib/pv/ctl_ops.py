@@ -13,7 +13,8 @@ import time
 from pv.diag import PvError, TempError, UsageError
 
 VERB_LETTERS = {"start": "u", "stop": "d", "restart": "du", "once": "o"}
-VERB_CONDITION = {"start": "up", "stop": "down", "restart": "up", "once": "up"}
+VERB_CONDITION = {"start": "ready", "stop": "down", "restart": "ready", "once": "ready"}
+# "ready" is "up" for a service that declares no readiness method.
 DEFAULT_WAIT_SECS = 7.0
 KILL_MARGIN_SECS = 2.0
 

@@ -176,3 +176,24 @@ def test_pv_scan_tells_systemd_when_all_are_up(procs, tmp_path, systemd):
     systemd.wait_for("READY=1")
     assert "STATUS=2 of 2 services up" in systemd.messages
     assert state(str(d / "a"))["state"] == state(str(d / "b"))["state"] == "running"
+
+
+def test_pv_ctl_start_waits_for_readiness(procs, tmp_path):
+    d = tmp_path / "scan"
+    d.mkdir()
+    s = svdir_at(d, "slow", "#!/bin/sh\nsleep 0.5\necho >&3\nexec sleep 1000\n")
+    (d / "slow" / "notification-fd").write_text("3\n")
+    (d / "slow" / "down").write_text("")
+    procs.pv_run(s)
+    wait_state(s, "down")
+    out = subprocess.run([bin_path("pv-ctl"), "-d", str(d), "start", "slow"], timeout=30,
+                         stdout=subprocess.PIPE, universal_newlines=True)
+    assert out.returncode == 0 and out.stdout.startswith("ok: run: slow")
+    assert state(s)["state"] == "ready"      # not merely started
+
+
+def svdir_at(parent, name, run):
+    path = parent / name
+    path.mkdir()
+    write_exec(str(path / "run"), run)
+    return str(path)
