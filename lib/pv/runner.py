@@ -167,7 +167,7 @@ class Runner:
 
     def _run_hook(self, service, unit, hook):
         from pv import needs, spawn
-        from pv.supervise import PRIVATE_VARS
+        from pv.knobs import PRIVATE_VARS
         path = hook if os.path.isabs(hook) else os.path.join(service.path, hook)
         env = {k: v for k, v in os.environ.items() if k not in PRIVATE_VARS}
         try:

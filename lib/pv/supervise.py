@@ -12,15 +12,13 @@ from pv.signames import signal
 import time
 
 from pv import execknobs, policy, procs, readiness, servicedir, spawn, status
+from pv.knobs import Knobs
 from pv.states import RUNIT_STATE, Event, Phase, Want, shown
 from pv.status import RunitStatus, State
 from pv.supervisedir import SuperviseDir
 
 POLL_FIRST_SECS = 0.005   # leftovers that are not our children: poll, backing off
 POLL_CAP_SECS = 0.25
-# Variables that address the supervisor's own manager, never the service.
-PRIVATE_VARS = ("NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID", "LISTEN_FDS", "LISTEN_PID",
-                "LISTEN_FDNAMES")
 RUN_PHASES = (Phase.STARTING, Phase.RUNNING, Phase.READY)
 
 
@@ -40,6 +38,7 @@ class Unit:
         own = path if instance is None else servicedir.instance_dir(path, instance)
         self.sv = SuperviseDir(own)
         self.marker = ("%s=%s" % (servicedir.MARKER_VAR, own)).encode()
+        self.knobs = Knobs(path, lambda text: self.host.report(self, "warning", text))
         self.phase = Phase.DOWN
         self.want = Want.UP
         self.run = self.finish = None     # Popen objects
@@ -169,7 +168,7 @@ class Unit:
                          "previous supervisor: %s" % (len(left), " ".join(map(str, sorted(left)))))
         self.leftover_pid = min(left)
         self._set_phase(Phase.CLEANUP)
-        self._signal_all(self._down_signal())
+        self._signal_all(self.knobs.down_signal())
         self._arm_kill_timer()
         self._schedule_poll()
         return True
@@ -183,7 +182,7 @@ class Unit:
         if not self.host.may_start(self):
             self._set_phase(Phase.WAITING)
             return
-        self.policy = self._read_policy()
+        self.policy = self.knobs.policy()
         self.record.config = servicedir.config_digest(self.path)
         try:
             self.exec_spec = execknobs.read_exec(self.path)
@@ -191,7 +190,7 @@ class Unit:
             self._start_failed("unable to start ./run: %s" % (getattr(exc, "strerror", 0) or exc))
             return
         try:
-            self.readiness = readiness.Watcher(self, *self._readiness_method())
+            self.readiness = readiness.Watcher(self, *self.knobs.readiness_method())
             env = self._environment()
             env.update(self.readiness.env)
             self.run = spawn.spawn(["./run"], self.path, env, stdin=self.stdin,
@@ -215,7 +214,7 @@ class Unit:
         self.record.ready_since = None
         if self.readiness.kind:
             self._set_phase(Phase.STARTING)
-            secs = self._knob(servicedir.read_int, (self.path, servicedir.START_TIMEOUT, 0), 0)
+            secs = self.knobs.start_timeout_secs()
             if secs > 0:
                 self._deadline = self.host.loop.call_later(
                     secs, lambda: self.handle(Event.NOT_READY))
@@ -226,12 +225,11 @@ class Unit:
         else:
             self._set_phase(Phase.RUNNING)
 
-    def _readiness_method(self):
-        try:
-            return readiness.method(self.path)
-        except servicedir.KnobError as exc:
-            self._warn_knob("bad knob %s" % (exc,))
-            return "", None
+    def _environment(self):
+        return self.knobs.environment(self.exec_spec, self.marker, self.instance)
+
+    def kill_timeout_secs(self):
+        return self.knobs.kill_timeout_secs()
 
     def spawn_helper(self, argv):
         """Start a helper of the service (./check, ./finish) like its run, minus readiness."""
@@ -277,49 +275,9 @@ class Unit:
         self.host.report(self, "warning", "not ready within start-timeout: stopping ./run")
         self._stop()
 
-    def _environment(self):
-        env = {k: v for k, v in os.environ.items() if k not in PRIVATE_VARS}
-        env.update(self.exec_spec.env)     # user's HOME etc., then the environment file
-        try:
-            env = servicedir.apply_env(env, servicedir.read_envdir(
-                os.path.join(self.path, servicedir.ENVDIR)))
-        except OSError as exc:
-            self._warn_knob("unable to read env/: %s" % (exc.strerror or exc))
-        name, _, value = self.marker.decode().partition("=")
-        env[name] = value
-        if self.instance is not None:
-            env[servicedir.INSTANCE_VAR] = str(self.instance)
-        return env
-
-    def _read_policy(self):
-        return policy.Policy(
-            restart=self._knob(servicedir.read_restart, (self.path,), "always"),
-            exit_codes=self._knob(servicedir.read_exit_codes, (self.path,), frozenset([0])),
-            start_secs=self._knob(servicedir.read_int, (self.path, servicedir.START_SECS, 0), 0),
-            max_retries=self._knob(servicedir.read_int,
-                                   (self.path, servicedir.MAX_RETRIES, None), None))
-
-    def _knob(self, reader, args, default):
-        """Read one knob; a bad one is reported and its default used."""
-        try:
-            return reader(*args)
-        except (servicedir.KnobError, OSError) as exc:
-            if isinstance(exc, OSError):
-                self._warn_knob("unable to read %s: %s" % (exc.filename, exc.strerror))
-            else:
-                self._warn_knob("bad knob %s" % (exc,))
-            return default
-
-    def _warn_knob(self, text):
-        self.host.report(self, "warning", text)
-
     # --- stopping --------------------------------------------------------
-    def _down_signal(self):
-        return self._knob(servicedir.read_signal,
-                          (self.path, servicedir.DOWN_SIGNAL, signal.SIGTERM), signal.SIGTERM)
-
     def _stop(self):
-        signum = self._down_signal()
+        signum = self.knobs.down_signal()
         self._signal_all(signum)
         self.got_term = signum == signal.SIGTERM
         self._set_phase(Phase.STOPPING)
@@ -334,18 +292,11 @@ class Unit:
         if signum not in (signal.SIGKILL, signal.SIGCONT):
             procs.signal_pids(pids, signal.SIGCONT, group=self.session)
 
-    def kill_timeout_secs(self):
-        """timeout-kill in seconds; 0 means never escalate to SIGKILL."""
-        ms = self._knob(servicedir.read_int, (self.path, servicedir.TIMEOUT_KILL,
-                                              servicedir.DEFAULT_TIMEOUT_KILL_MS),
-                        servicedir.DEFAULT_TIMEOUT_KILL_MS)
-        return ms / 1000.0
-
     def _arm_kill_timer(self):
         if self._deadline is not None:
             self._deadline.cancel()
             self._deadline = None
-        secs = self.kill_timeout_secs()
+        secs = self.knobs.kill_timeout_secs()
         if secs > 0:
             self._deadline = self.host.loop.call_later(secs, lambda: self.handle(Event.KILL_TIMER))
 
@@ -405,7 +356,7 @@ class Unit:
         self.leftover_pid = min(left)
         self._set_phase(Phase.CLEANUP)
         if not stopping:
-            self._signal_all(self._down_signal())
+            self._signal_all(self.knobs.down_signal())
             self._arm_kill_timer()
         self._schedule_poll()
 
@@ -472,12 +423,10 @@ class Unit:
             return
         self.host.track(self.finish.pid, self._on_finish_exit)
         self._set_phase(Phase.FINISHING)
-        ms = self._knob(servicedir.read_int, (self.path, servicedir.TIMEOUT_FINISH,
-                                              servicedir.DEFAULT_TIMEOUT_FINISH_MS),
-                        servicedir.DEFAULT_TIMEOUT_FINISH_MS)
-        if ms > 0:
+        secs = self.knobs.finish_timeout_secs()
+        if secs > 0:
             self._deadline = self.host.loop.call_later(
-                ms / 1000.0, lambda: self.handle(Event.FINISH_TIMER))
+                secs, lambda: self.handle(Event.FINISH_TIMER))
 
     def _on_finish_exit(self, status):
         spawn.reaped(self.finish, status)

@@ -1,0 +1,77 @@
+"""A service directory's knob files as one Unit reads them, with defaults.
+
+A knob file that is bad (or unreadable) is reported through ``warn`` and its
+default used: one mistake in one file never stops a service from being
+supervised.  Read afresh each time, so an edit takes effect at the next
+start or stop.
+"""
+
+import os
+
+from pv import policy, readiness, servicedir
+from pv.signames import signal
+
+# Variables that address the supervisor's own manager, never the service.
+PRIVATE_VARS = ("NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID", "LISTEN_FDS", "LISTEN_PID",
+                "LISTEN_FDNAMES")
+
+
+class Knobs:
+    def __init__(self, path, warn):
+        self.path = path
+        self.warn = warn
+
+    def read(self, reader, args, default):
+        """Read one knob; a bad one is reported and its default used."""
+        try:
+            return reader(*args)
+        except (servicedir.KnobError, OSError) as exc:
+            if isinstance(exc, OSError):
+                self.warn("unable to read %s: %s" % (exc.filename, exc.strerror))
+            else:
+                self.warn("bad knob %s" % (exc,))
+            return default
+
+    def number(self, name, default):
+        return self.read(servicedir.read_int, (self.path, name, default), default)
+
+    def policy(self):
+        return policy.Policy(
+            restart=self.read(servicedir.read_restart, (self.path,), "always"),
+            exit_codes=self.read(servicedir.read_exit_codes, (self.path,), frozenset([0])),
+            start_secs=self.number(servicedir.START_SECS, 0),
+            max_retries=self.number(servicedir.MAX_RETRIES, None))
+
+    def down_signal(self):
+        return self.read(servicedir.read_signal,
+                         (self.path, servicedir.DOWN_SIGNAL, signal.SIGTERM), signal.SIGTERM)
+
+    def kill_timeout_secs(self):
+        """timeout-kill in seconds; 0 means never escalate to SIGKILL."""
+        return self.number(servicedir.TIMEOUT_KILL, servicedir.DEFAULT_TIMEOUT_KILL_MS) / 1000.0
+
+    def finish_timeout_secs(self):
+        return self.number(servicedir.TIMEOUT_FINISH,
+                           servicedir.DEFAULT_TIMEOUT_FINISH_MS) / 1000.0
+
+    def start_timeout_secs(self):
+        return self.number(servicedir.START_TIMEOUT, 0)
+
+    def readiness_method(self):
+        return self.read(readiness.method, (self.path,), ("", None))
+
+    def environment(self, exec_spec, marker, instance):
+        """The run's environment: ours less PRIVATE_VARS, then the user's HOME etc.
+        and the environment file, then env/, then the marker and PV_INSTANCE."""
+        env = {k: v for k, v in os.environ.items() if k not in PRIVATE_VARS}
+        env.update(exec_spec.env)
+        try:
+            env = servicedir.apply_env(env, servicedir.read_envdir(
+                os.path.join(self.path, servicedir.ENVDIR)))
+        except OSError as exc:
+            self.warn("unable to read env/: %s" % (exc.strerror or exc))
+        name, _, value = marker.decode().partition("=")
+        env[name] = value
+        if instance is not None:
+            env[servicedir.INSTANCE_VAR] = str(instance)
+        return env
