@@ -165,13 +165,18 @@ class Processes:
                     pass
 
 
-def is_supervised(service):
+def has_reader(fifo):
+    """Whether someone holds ``fifo`` open for reading (else ENXIO), as svok(8) asks."""
     try:
-        fd = os.open(os.path.join(service, "supervise", "ok"), os.O_WRONLY | os.O_NONBLOCK)
+        fd = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
     except OSError:
         return False
     os.close(fd)
     return True
+
+
+def is_supervised(service):
+    return has_reader(os.path.join(service, "supervise", "ok"))
 
 
 def svc(service, letters):

@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from support import (SHORT_TIMEOUT, alive, bin_path, is_supervised, marked_pids, read, state,
+from support import (SHORT_TIMEOUT, alive, bin_path, has_reader, is_supervised, marked_pids, read, state,
                      supervise_pid, svc, wait_pid, wait_state, wait_until)
 
 SLEEP_RUN = "#!/bin/sh\nexec sleep 1000\n"
@@ -37,12 +37,7 @@ def pv_scan(procs, scandir, names=(), stderr=None, **kwargs):
 
 def scan_listens(scandir):
     """pv-scan holds D/.pv-scan/control open (it opens it after taking the lock)."""
-    try:
-        fd = os.open(os.path.join(scandir, ".pv-scan", "control"), os.O_WRONLY | os.O_NONBLOCK)
-    except OSError:
-        return False
-    os.close(fd)
-    return True
+    return has_reader(os.path.join(scandir, ".pv-scan", "control"))
 
 
 def scan_command(scandir, letters):
