@@ -34,15 +34,35 @@ def letter_signal(letter):
     return getattr(signal, SIGNAL_LETTERS[letter])
 
 
-def _open_nonblocking_writer(service, name):
-    path = os.path.join(supervise_dir(service), name)
+def open_reader_fifo(path, obj, verb="control", absent="supervisor not running"):
+    """Open the FIFO ``path`` for writing without blocking.
+
+    NotSupervised(obj, absent) when nobody reads it (ENXIO) or it does not
+    exist; TempError(verb, obj) otherwise.
+    """
     try:
         return os.open(path, os.O_WRONLY | os.O_NONBLOCK)
     except OSError as exc:
         # ENXIO: a FIFO nobody reads, i.e. no supervisor; ENOENT: never supervised.
         if exc.errno in (errno.ENXIO, errno.ENOENT, errno.ENOTDIR):
-            raise NotSupervised(service) from None
-        raise TempError("control", service, reason_of(exc)) from None
+            raise NotSupervised(obj, absent) from None
+        raise TempError(verb, obj, reason_of(exc)) from None
+
+
+def write_letters(path, letters, obj, verb="control", absent="supervisor not running"):
+    """Write ``letters`` to the FIFO ``path`` in one write (see open_reader_fifo)."""
+    fd = open_reader_fifo(path, obj, verb, absent)
+    try:
+        os.write(fd, letters.encode("ascii"))
+    except OSError as exc:
+        # EAGAIN: the reader is alive but not reading (hung); say so.
+        raise TempError(verb, obj, reason_of(exc)) from None
+    finally:
+        os.close(fd)
+
+
+def _open_nonblocking_writer(service, name):
+    return open_reader_fifo(os.path.join(supervise_dir(service), name), service)
 
 
 def is_supervised(service):
@@ -60,11 +80,4 @@ def send(service, letters):
 
     Raises NotSupervised when nobody supervises it, TempError otherwise.
     """
-    fd = _open_nonblocking_writer(service, CONTROL_FIFO)
-    try:
-        os.write(fd, letters.encode("ascii"))
-    except OSError as exc:
-        # EAGAIN: the supervisor is alive but not reading (hung); say so.
-        raise TempError("control", service, reason_of(exc)) from None
-    finally:
-        os.close(fd)
+    write_letters(os.path.join(supervise_dir(service), CONTROL_FIFO), letters, service)

@@ -6,11 +6,10 @@ nothing or the whole service.  ``rescan`` asks pv-scan to look again by
 writing ``h`` to ``D/.pv-scan/control``.
 """
 
-import errno
 import os
 import shlex
 
-from pv.diag import NotSupervised, PermanentError, TempError, reason_of
+from pv.diag import PermanentError, TempError, reason_of
 
 SCAN_CONTROL = os.path.join(".pv-scan", "control")
 RESCAN_LETTER = "h"
@@ -113,16 +112,6 @@ def delete(path):
 
 def rescan(scandir):
     """Write ``h`` to pv-scan's control FIFO; NotSupervised if pv-scan is not running."""
-    path = os.path.join(scandir, SCAN_CONTROL)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK)
-    except OSError as exc:
-        if exc.errno in (errno.ENXIO, errno.ENOENT, errno.ENOTDIR):
-            raise NotSupervised(scandir, "pv-scan not running") from None
-        raise TempError("rescan", scandir, reason_of(exc)) from None
-    try:
-        os.write(fd, RESCAN_LETTER.encode("ascii"))
-    except OSError as exc:
-        raise TempError("rescan", scandir, reason_of(exc)) from None
-    finally:
-        os.close(fd)
+    from pv.control import write_letters
+    write_letters(os.path.join(scandir, SCAN_CONTROL), RESCAN_LETTER, scandir, verb="rescan",
+                  absent="pv-scan not running")

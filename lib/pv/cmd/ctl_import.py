@@ -8,12 +8,11 @@ to rescan; ``update`` does that and restarts the changed services.
 
 from pv import diag
 from pv.cmd.ctl import PROG
+from pv.cmd.ctl_out import print_line, report_action
 
 IMPORT_USAGE = "import FILE [--into DIR]"
 
 
-def _print(ctx, text):
-    ctx.out.write(text + "\n")
 
 
 def _import_options(ctx, args):
@@ -49,12 +48,12 @@ def do_import(ctx, args):
             diag.warn(PROG, "%s: %s" % (outcome.name, outcome.note))
     if ctx.json:
         import json
-        _print(ctx, json.dumps([{"name": o.name, "change": o.change, "files": o.files}
+        print_line(ctx, json.dumps([{"name": o.name, "change": o.change, "files": o.files}
                                 for o in outcomes]))
     else:
         for o in outcomes:
             if o.change != "skipped":
-                _print(ctx, "%s: %s%s" % (o.name, o.change,
+                print_line(ctx, "%s: %s%s" % (o.name, o.change,
                                           " (%s)" % ", ".join(o.files) if o.files else ""))
     return diag.worst(codes)
 
@@ -68,10 +67,10 @@ def _changes(ctx, args):
         changes = ctl_reread.classify_all(ctx.scandir, targets)
     if ctx.json:
         import json
-        _print(ctx, json.dumps([c.as_dict() for c in changes]))
+        print_line(ctx, json.dumps([c.as_dict() for c in changes]))
     else:
         for change in changes:
-            _print(ctx, "%s: %s" % (change.name, change.change))
+            print_line(ctx, "%s: %s" % (change.name, change.change))
     return changes, codes
 
 
@@ -92,22 +91,13 @@ def do_reread(ctx, args):
 
 def do_update(ctx, args):
     """reread, then ``du`` to every changed service that is wanted up."""
-    from pv import ctl_names, ctl_ops, ctl_reread, ctl_status
+    from pv import ctl_names, ctl_ops, ctl_reread
     changes, codes = _changes(ctx, args)
     _rescan(ctx, codes)
     targets = [ctl_names.Target(c.name, c.path) for c in changes
                if c.change == ctl_reread.CHANGED and c.wanted_up]
     if not targets:
         return diag.worst(codes)
-    done, late, failed = ctl_ops.act("restart", targets, ctx.wait_secs, ctx.wait,
-                                     ctx.explicit_wait)
-    for _, exc in failed:
-        diag.warn(PROG, exc.message())
-        codes.append(exc.code)
-    for target in late:
-        _print(ctx, ctl_ops.sv_line("timeout", ctl_status.read_row(target)))
-        codes.append(diag.EXIT_NO)
-    if ctx.wait and not ctx.json:
-        for target in done:
-            _print(ctx, ctl_ops.sv_line("ok", ctl_status.read_row(target)))
+    result = ctl_ops.act("restart", targets, ctx.wait_secs, ctx.wait, ctx.explicit_wait)
+    report_action(ctx, result, codes, show_ok=ctx.wait and not ctx.json)
     return diag.worst(codes)

@@ -9,12 +9,11 @@ import sys
 from pv import diag
 from pv.cmd.ctl import HELP, PROG, VERSION
 from pv.cmd.ctl_import import do_import, do_reread, do_update
+from pv.cmd.ctl_out import print_line, report_action
 
 ACTION_UNKNOWN = diag.EXIT_USAGE
 
 
-def _print(ctx, text):
-    ctx.out.write(text + "\n")
 
 
 def _targets(ctx, words, default_all=False, unknown_code=ACTION_UNKNOWN):
@@ -44,10 +43,10 @@ def do_status(ctx, args):
     targets, _, unknown = _targets(ctx, args, default_all=True)
     rows = [ctl_status.read_row(t) for t in targets]
     if ctx.json:
-        _print(ctx, ctl_status.as_json(rows))
+        print_line(ctx, ctl_status.as_json(rows))
     else:
         for line in ctl_status.table(rows, colour=ctl_status.want_colour(ctx.out)):
-            _print(ctx, line)
+            print_line(ctx, line)
     return ctl_status.status_code(rows, unknown)
 
 
@@ -55,25 +54,16 @@ def do_check(ctx, args):
     from pv import ctl_status
     targets, _, unknown = _targets(ctx, args, default_all=True)
     code, line = ctl_status.check([ctl_status.read_row(t) for t in targets], unknown)
-    _print(ctx, line)
+    print_line(ctx, line)
     return code
 
 
 def _action(verb):
     def run(ctx, args):
-        from pv import ctl_ops, ctl_status
+        from pv import ctl_ops
         targets, codes, _ = _targets(ctx, args)
-        done, late, failed = ctl_ops.act(verb, targets, ctx.wait_secs, ctx.wait,
-                                         ctx.explicit_wait)
-        for target, exc in failed:
-            diag.warn(PROG, exc.message())
-            codes.append(exc.code)
-        for target in late:
-            _print(ctx, ctl_ops.sv_line("timeout", ctl_status.read_row(target)))
-            codes.append(diag.EXIT_NO)
-        if ctx.wait:
-            for target in done:
-                _print(ctx, ctl_ops.sv_line("ok", ctl_status.read_row(target)))
+        result = ctl_ops.act(verb, targets, ctx.wait_secs, ctx.wait, ctx.explicit_wait)
+        report_action(ctx, result, codes, show_ok=ctx.wait)
         return diag.worst(codes)
     run.__name__ = "do_" + verb
     return run
@@ -101,7 +91,7 @@ def do_pid(ctx, args):
             codes.append(diag.EXIT_NOT_SUPERVISED)
             continue
         pid = row.pid if row.state in ("starting", "running", "ready", "stopping") else 0
-        _print(ctx, "%d" % pid if len(targets) == 1 else "%s %d" % (target.name, pid))
+        print_line(ctx, "%d" % pid if len(targets) == 1 else "%s %d" % (target.name, pid))
     return diag.worst(codes)
 
 
@@ -138,13 +128,13 @@ def do_tail(ctx, args):
         raise diag.PermanentError("tail", targets[0].name, "no log directory")
     follower = ctl_tail.Follower(directory) if follow else None
     for line in ctl_tail.last_lines(directory, count) if count else []:
-        _print(ctx, ctl_tail.render(line))
+        print_line(ctx, ctl_tail.render(line))
     ctx.out.flush()
     if follower is None:
         return diag.EXIT_OK
     try:
         for line in follower.lines():
-            _print(ctx, ctl_tail.render(line))
+            print_line(ctx, ctl_tail.render(line))
             ctx.out.flush()
     except KeyboardInterrupt:
         pass
@@ -185,7 +175,7 @@ def do_add(ctx, args):
     from pv import ctl_add
     name, command, opts = _add_options(args)
     path = ctl_add.add(ctx.scandir, name, command, **opts)
-    _print(ctx, "%s: added %s" % (name, path))
+    print_line(ctx, "%s: added %s" % (name, path))
     return diag.EXIT_OK
 
 
@@ -203,12 +193,12 @@ def do_remove(ctx, args):
             ctl_ops.send_all([target], "x", False)
             ctl_add.wait_unsupervised(target.path, ctx.wait_secs)
         ctl_add.delete(target.path)
-        _print(ctx, "%s: removed" % target.name)
+        print_line(ctx, "%s: removed" % target.name)
     return diag.worst(codes)
 
 
 def do_version(ctx, args):
-    _print(ctx, VERSION)
+    print_line(ctx, VERSION)
     return diag.EXIT_OK
 
 
@@ -218,7 +208,7 @@ def do_help(ctx, args):
         text = ctl_shell.verb_help(args[0])
         if text is None:
             raise diag.UsageError("no such verb: %s" % args[0])
-        _print(ctx, text)
+        print_line(ctx, text)
     else:
         ctx.out.write(HELP)
     return diag.EXIT_OK
