@@ -302,6 +302,17 @@ def test_locked_directory_is_refused(procs, tmp_path):
     os.close(r)
 
 
+def feed(procs, w, data):
+    """A process that writes ``data`` into the pipe's write end ``w`` (closed here)
+    and blocks as a service would while the logger cannot keep up."""
+    copy = "import sys; sys.stdout.buffer.write(sys.stdin.buffer.read())"
+    writer = procs([sys.executable, "-c", copy], stdin=subprocess.PIPE, stdout=w, stderr=None)
+    os.close(w)
+    writer.stdin.write(data)
+    writer.stdin.close()
+    return writer
+
+
 # -- nothing lost -------------------------------------------------------------
 def test_full_disk_is_reported_once_and_nothing_is_lost(procs, tmp_path):
     d = make_dir(tmp_path, config="s0\n")
@@ -313,11 +324,7 @@ def test_full_disk_is_reported_once_and_nothing_is_lost(procs, tmp_path):
     proc = procs([sys.executable, PVLOG, d], stdin=r, preexec_fn=small_files)
     os.close(r)
     data = numbered(6000)
-    copy = "import sys; sys.stdout.buffer.write(sys.stdin.buffer.read())"
-    writer = procs([sys.executable, "-c", copy], stdin=subprocess.PIPE, stdout=w, stderr=None)
-    os.close(w)
-    writer.stdin.write(data)
-    writer.stdin.close()
+    writer = feed(procs, w, data)
     line = proc.stderr.readline()
     assert b"File too large" in line and b"retrying" in line
     assert os.path.getsize(os.path.join(d, "current")) <= limit
@@ -414,11 +421,7 @@ def test_enospc_on_a_full_tmpfs_loses_nothing(procs, tiny_tmpfs):
     proc = pvlog(procs, [str(d)], r)
     os.close(r)
     data = numbered(8000)
-    copy = "import sys; sys.stdout.buffer.write(sys.stdin.buffer.read())"
-    writer = procs([sys.executable, "-c", copy], stdin=subprocess.PIPE, stdout=w, stderr=None)
-    os.close(w)
-    writer.stdin.write(data)
-    writer.stdin.close()
+    writer = feed(procs, w, data)
     line = proc.stderr.readline()
     assert b"No space left on device" in line and b"retrying" in line
     filler.unlink()
