@@ -13,6 +13,8 @@ import time
 
 import pytest
 
+import support
+
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.realpath(__file__))))
 PVLOG = os.path.join(TOP, "bin", "pv-log")
 TIMEOUT = 30          # seconds any one wait may take before the test fails
@@ -43,13 +45,8 @@ def pvlog(procs, args, stdin):
 
 
 def wait_until(predicate, timeout=TIMEOUT, what="condition"):
-    deadline = time.monotonic() + timeout
-    delay = 0.001
-    while not predicate():
-        if time.monotonic() > deadline:
-            pytest.fail("timed out waiting for " + what)
-        time.sleep(delay)
-        delay = min(delay * 2, 0.05)
+    """support.wait_until with this file's longer default deadline."""
+    return support.wait_until(predicate, timeout, what)
 
 
 def make_dir(tmp_path, name="log", config=None):
@@ -180,10 +177,12 @@ def test_lines_are_not_truncated_at_1000_bytes(procs, tmp_path):
 def test_giant_line_uses_bounded_memory(procs, tmp_path):
     d = make_dir(tmp_path, config="s0\n")
     size = 40_000_000
-    feed = procs(["head", "-c", str(size), "/dev/zero"], stdout=subprocess.PIPE)
-    proc = pvlog(procs, [d], feed.stdout)
+    zeros = procs(["head", "-c", str(size), "/dev/zero"], stdout=subprocess.PIPE)
+    proc = pvlog(procs, [d], zeros.stdout)
     peak = 0
+    deadline = time.monotonic() + TIMEOUT
     while proc.poll() is None:
+        assert time.monotonic() < deadline, "pv-log did not finish a %d byte line" % size
         try:
             with open("/proc/%d/status" % proc.pid) as f:
                 peak = max([peak] + [int(x.split()[1]) for x in f if x.startswith("VmHWM")])
