@@ -66,11 +66,6 @@ def reason_of(exc):
     return exc.strerror or os.strerror(exc.errno or 0) or "unknown error"
 
 
-def from_oserror(verb, obj, exc):
-    """Wrap an OSError as a PvError: permanent for ENOENT-like errors."""
-    return TempError(verb, obj, reason_of(exc))
-
-
 def say(prog, level, text, stream=None):
     """Print one diagnostic line: ``PROG: LEVEL: TEXT``."""
     stream = stream or sys.stderr

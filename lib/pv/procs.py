@@ -243,8 +243,3 @@ def boot_time():
     except (OSError, ValueError, IndexError):
         pass
     return 0
-
-
-def signal_name(signum):
-    from pv import signames
-    return signames.name(signum)

@@ -1,4 +1,4 @@
-"""Signal numbers and names, from the C module ``_signal``.
+"""Signal numbers by name, from the C module ``_signal``.
 
 The ``signal`` module wraps ``_signal`` in IntEnums; importing it (and with
 it ``enum``) costs the long-lived pv-scan 0.7 MB for names it can get here.
@@ -23,12 +23,3 @@ def number(name):
     if upper.startswith("SIG_") or not isinstance(value, int):
         raise ValueError("no such signal: %s" % text)
     return value
-
-
-def name(signum):
-    """``SIGTERM`` for 15; ``signal N`` for a number without a name."""
-    for attr in dir(signal):
-        if attr.startswith("SIG") and not attr.startswith("SIG_") and \
-                getattr(signal, attr) == signum and attr not in ("SIGIOT", "SIGPOLL", "SIGCLD"):
-            return attr
-    return "signal %d" % signum
