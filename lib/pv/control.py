@@ -1,7 +1,7 @@
 """Control letters and the client side of ``supervise/control``.
 
 The letters are runit's set.  ``send`` is what pv-svc and pv-ctl use; the
-supervisor's side of the FIFOs lives in ``pv.supervisedir``.
+supervisor's side of the FIFOs lives in ``pv.supervise.supervisedir``.
 """
 
 import errno

@@ -6,10 +6,12 @@ import struct
 
 import pytest
 
-from pv import policy, procs, servicedir, tai64n
-from pv.states import RUNIT_STATE, Phase, shown
+from pv import servicedir, tai64n
+from pv.supervise import policy
+from pv.supervise import procs
+from pv.supervise.states import RUNIT_STATE, Phase, shown
 from pv.status import RunitStatus, State
-from pv.supervise import Unit
+from pv.supervise.unit import Unit
 
 
 def test_tai64n_round_trip_and_label():

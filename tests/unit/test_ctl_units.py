@@ -6,9 +6,15 @@ import time
 
 import pytest
 
-from pv import ctl_add, ctl_names, ctl_ops, ctl_shell, ctl_status, ctl_tail, tai64n
+from pv import tai64n
+from pv.ctl import add as ctl_add
+from pv.ctl import names as ctl_names
+from pv.ctl import ops as ctl_ops
+from pv.ctl import shell as ctl_shell
+from pv.ctl import status as ctl_status
+from pv.ctl import tail as ctl_tail
 from pv.cmd import ctl
-from pv.ctl_names import Target
+from pv.ctl.names import Target
 from pv.diag import PermanentError, UsageError
 
 

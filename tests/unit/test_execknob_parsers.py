@@ -4,7 +4,7 @@ import resource
 
 import pytest
 
-from pv import execknobs
+from pv.supervise import execknobs
 from pv.servicedir import KnobError
 
 

@@ -5,8 +5,9 @@ import textwrap
 
 import pytest
 
-from pv import importer, importer_write
-from pv.importer_ini import ConfigError, parse_text
+from pv.importer import plan as importer
+from pv.importer import write as importer_write
+from pv.importer.ini import ConfigError, parse_text
 
 # The [program:x] section example of Supervisor's docs (configuration.rst),
 # every option at the value the docs show.
@@ -324,7 +325,7 @@ def test_a_directory_not_imported_from_this_file_is_left_alone(tmp_path):
 
 
 def test_removed_services_are_found_by_their_marker(tmp_path):
-    from pv.ctl_reread import running_names
+    from pv.ctl.reread import running_names
     scan = str(tmp_path / "service")
     proc = tmp_path / "proc"
     for pid, env in (("10", "PV_SERVICE=%s/gone\0A=b" % scan), ("11", "PV_SERVICE=%s/log\0"

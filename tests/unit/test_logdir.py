@@ -10,8 +10,10 @@ import os  # noqa: E402
 
 import pytest  # noqa: E402
 
-from pv import logconfig, logdir, logmatch  # noqa: E402
-from pv.logdir import LogDir  # noqa: E402
+from pv.log import config as logconfig  # noqa: E402
+from pv.log import logdir
+from pv.log import match as logmatch
+from pv.log.logdir import LogDir  # noqa: E402
 
 
 # -- config -------------------------------------------------------------------

@@ -7,8 +7,7 @@ to rescan; ``update`` does that and restarts the changed services.
 
 
 from pv import diag
-from pv.cmd.ctl import PROG
-from pv.cmd.ctl_out import print_line, report_action
+from pv.cmd.ctl_base import PROG, print_line, report_action, resolve_targets
 
 IMPORT_USAGE = "import FILE [--into DIR]"
 
@@ -33,7 +32,8 @@ def _import_options(ctx, args):
 
 
 def do_import(ctx, args):
-    from pv import importer, importer_write
+    from pv.importer import plan as importer
+    from pv.importer import write as importer_write
     path, into = _import_options(ctx, args)
     plans, warnings = importer.build(path)
     for where, line, text in warnings:
@@ -59,9 +59,8 @@ def do_import(ctx, args):
 
 
 def _changes(ctx, args):
-    from pv import ctl_reread
-    from pv.cmd.ctl_verbs import _targets
-    targets, codes, _ = _targets(ctx, args, default_all=True)
+    from pv.ctl import reread as ctl_reread
+    targets, codes, _ = resolve_targets(ctx, args, default_all=True)
     changes = [ctl_reread.classify(t) for t in targets]
     if not args or args == ["all"]:
         changes = ctl_reread.classify_all(ctx.scandir, targets)
@@ -75,7 +74,7 @@ def _changes(ctx, args):
 
 
 def _rescan(ctx, codes):
-    from pv import ctl_add
+    from pv.ctl import add as ctl_add
     try:
         ctl_add.rescan(ctx.scandir)
     except diag.PvError as exc:
@@ -91,7 +90,9 @@ def do_reread(ctx, args):
 
 def do_update(ctx, args):
     """reread, then ``du`` to every changed service that is wanted up."""
-    from pv import ctl_names, ctl_ops, ctl_reread
+    from pv.ctl import names as ctl_names
+    from pv.ctl import ops as ctl_ops
+    from pv.ctl import reread as ctl_reread
     changes, codes = _changes(ctx, args)
     _rescan(ctx, codes)
     targets = [ctl_names.Target(c.name, c.path) for c in changes

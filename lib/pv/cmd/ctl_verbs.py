@@ -7,40 +7,13 @@ only these functions print.
 import sys
 
 from pv import diag
-from pv.cmd.ctl import HELP, PROG, VERSION
+from pv.cmd.ctl_base import HELP, PROG, VERSION, parse_common, print_line, report_action, resolve_targets, usage
 from pv.cmd.ctl_import import do_import, do_reread, do_update
-from pv.cmd.ctl_out import print_line, report_action
-
-ACTION_UNKNOWN = diag.EXIT_USAGE
-
-
-
-
-def _targets(ctx, words, default_all=False, unknown_code=ACTION_UNKNOWN):
-    """(targets, codes): warnings printed for names that match nothing."""
-    from pv import ctl_names
-    if not words:
-        if not default_all:
-            raise diag.UsageError("a NAME is needed (or all)")
-        words = [ctl_names.ALL]
-    names = None
-    if any("/" not in w for w in words):
-        try:
-            names = ctl_names.services(ctx.scandir)
-        except OSError as exc:
-            diag.warn(PROG, "unable to read %s: %s" % (ctx.scandir, diag.reason_of(exc)))
-            names = []
-    targets, unknown = ctl_names.resolve(ctx.scandir, words, names)
-    for word in unknown:
-        if word != ctl_names.ALL:
-            diag.warn(PROG, "unable to control %s: no such service" % word)
-    unknown = [w for w in unknown if w != ctl_names.ALL]
-    return targets, [unknown_code] * len(unknown), unknown
 
 
 def do_status(ctx, args):
-    from pv import ctl_status
-    targets, _, unknown = _targets(ctx, args, default_all=True)
+    from pv.ctl import status as ctl_status
+    targets, _, unknown = resolve_targets(ctx, args, default_all=True)
     rows = [ctl_status.read_row(t) for t in targets]
     if ctx.json:
         print_line(ctx, ctl_status.as_json(rows))
@@ -51,8 +24,8 @@ def do_status(ctx, args):
 
 
 def do_check(ctx, args):
-    from pv import ctl_status
-    targets, _, unknown = _targets(ctx, args, default_all=True)
+    from pv.ctl import status as ctl_status
+    targets, _, unknown = resolve_targets(ctx, args, default_all=True)
     code, line = ctl_status.check([ctl_status.read_row(t) for t in targets], unknown)
     print_line(ctx, line)
     return code
@@ -60,8 +33,8 @@ def do_check(ctx, args):
 
 def _action(verb):
     def run(ctx, args):
-        from pv import ctl_ops
-        targets, codes, _ = _targets(ctx, args)
+        from pv.ctl import ops as ctl_ops
+        targets, codes, _ = resolve_targets(ctx, args)
         result = ctl_ops.act(verb, targets, ctx.wait_secs, ctx.wait, ctx.explicit_wait)
         report_action(ctx, result, codes, show_ok=ctx.wait)
         return diag.worst(codes)
@@ -70,11 +43,11 @@ def _action(verb):
 
 
 def do_signal(ctx, args):
-    from pv import ctl_ops
+    from pv.ctl import ops as ctl_ops
     if not args:
         raise diag.UsageError("signal SIG NAME...")
     letter = ctl_ops.signal_letter(args[0])
-    targets, codes, _ = _targets(ctx, args[1:])
+    targets, codes, _ = resolve_targets(ctx, args[1:])
     for target, exc in ctl_ops.signal_all(targets, letter):
         diag.warn(PROG, exc.message())
         codes.append(exc.code)
@@ -82,8 +55,8 @@ def do_signal(ctx, args):
 
 
 def do_pid(ctx, args):
-    from pv import ctl_status
-    targets, codes, _ = _targets(ctx, args)
+    from pv.ctl import status as ctl_status
+    targets, codes, _ = resolve_targets(ctx, args)
     for target in targets:
         row = ctl_status.read_row(target)
         if row.state in (ctl_status.NOT_SUPERVISED, ctl_status.UNREADABLE):
@@ -118,9 +91,9 @@ def _tail_options(args):
 
 def do_tail(ctx, args):
     import os
-    from pv import ctl_tail
+    from pv.ctl import tail as ctl_tail
     follow, count, word = _tail_options(args)
-    targets, codes, _ = _targets(ctx, [word])
+    targets, codes, _ = resolve_targets(ctx, [word])
     if not targets:
         return diag.worst(codes)
     directory = ctl_tail.log_dir(targets[0].path)
@@ -172,7 +145,7 @@ def _add_options(args):
 
 
 def do_add(ctx, args):
-    from pv import ctl_add
+    from pv.ctl import add as ctl_add
     name, command, opts = _add_options(args)
     path = ctl_add.add(ctx.scandir, name, command, **opts)
     print_line(ctx, "%s: added %s" % (name, path))
@@ -180,8 +153,10 @@ def do_add(ctx, args):
 
 
 def do_remove(ctx, args):
-    from pv import control, ctl_add, ctl_ops
-    targets, codes, _ = _targets(ctx, args)
+    from pv import control
+    from pv.ctl import add as ctl_add
+    from pv.ctl import ops as ctl_ops
+    targets, codes, _ = resolve_targets(ctx, args)
     for target in targets:
         if control.is_supervised(target.path):
             _, late, failed = ctl_ops.act("stop", [target], ctx.wait_secs, True,
@@ -204,7 +179,7 @@ def do_version(ctx, args):
 
 def do_help(ctx, args):
     if args:
-        from pv import ctl_shell
+        from pv.ctl import shell as ctl_shell
         text = ctl_shell.verb_help(args[0])
         if text is None:
             raise diag.UsageError("no such verb: %s" % args[0])
@@ -215,8 +190,7 @@ def do_help(ctx, args):
 
 
 def do_shell(ctx, args):
-    from pv import ctl_shell
-    from pv.cmd.ctl import dispatch, parse_common
+    from pv.ctl import shell as ctl_shell
     return ctl_shell.Shell(ctx, dispatch, parse_common, sys.stdin, ctx.out).loop()
 
 
@@ -229,3 +203,20 @@ VERBS = {
     "import": do_import,
     "version": do_version, "help": do_help, "shell": do_shell,
 }
+
+
+def dispatch(ctx, verb, args):
+    """Run one verb; the exit code."""
+    if ctx.scandir is None:
+        from pv.ctl.names import default_scandir
+        ctx.scandir = default_scandir()
+    handler = VERBS.get(verb)
+    if handler is None:
+        return usage(diag.UsageError("unknown verb %s (try pv-ctl help)" % verb))
+    try:
+        return handler(ctx, args)
+    except diag.UsageError as exc:
+        return usage(exc)
+    except diag.PvError as exc:
+        diag.fatal(PROG, exc.message())
+        return exc.code

@@ -7,8 +7,10 @@ import getopt
 import sys
 import traceback
 
-from pv import diag, logconfig, logmatch, timefmt
-from pv.logger import Options, Pump
+from pv import diag, timefmt
+from pv.log import config as logconfig
+from pv.log import match as logmatch
+from pv.log.pump import Options, Pump
 
 PROG = "pv-log"
 SYNOPSIS = "pv-log [-ttt] [-v] [-r c] [-R abc] [-l len] [-b buflen] [-s size] [-n num] dir ..."

@@ -46,8 +46,8 @@ def main(argv=None):
 
 
 def supervise(directory):
-    from pv.runner import Runner
-    from pv import instances
+    from pv.supervise.runner import Runner
+    from pv.supervise import instances
 
     runner = Runner(PROG)
     runner.stop_when_empty = True
@@ -72,7 +72,7 @@ def supervise(directory):
 
 def init(command):
     """--init: run ``command`` as init; exit as it did (pv-run(1), INIT MODE)."""
-    from pv import init as initmode
+    from pv.supervise import init as initmode
 
     grace = initmode.DEFAULT_GRACE
     text = os.environ.get("PV_INIT_GRACE_MS")
@@ -94,7 +94,7 @@ def init(command):
 
 def exit_as(status):
     """Die of the command's signal (not possible as process 1: 128+N), else its code."""
-    from pv import init as initmode
+    from pv.supervise import init as initmode
 
     if os.WIFSIGNALED(status) and os.getpid() != 1:
         signum = os.WTERMSIG(status)

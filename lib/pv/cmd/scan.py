@@ -40,8 +40,8 @@ def raise_fd_limit():
 
 
 def scan(directory):
-    from pv.runner import Runner
-    from pv.scan import Scanner
+    from pv.supervise.runner import Runner
+    from pv.supervise.scan import Scanner
 
     runner = Runner(PROG)
     runner.child_nofile = raise_fd_limit()

@@ -14,7 +14,8 @@ import fcntl
 import os
 import stat
 
-from pv import diag, instances
+from pv import diag
+from pv.supervise import instances
 
 SCAN_DIR = ".pv-scan"        # pv-scan's own directory inside D
 SCAN_LOCK = "lock"

@@ -7,8 +7,8 @@ the table in README ("Coming from Supervisor") is the same mapping in prose.
 import re
 import shlex
 
-from pv.importer_ini import expand
-from pv.importer_opts import _MARK, DEFAULT_LOG_BACKUPS, DEFAULT_LOG_BYTES
+from pv.importer.ini import expand
+from pv.importer.options import _MARK, DEFAULT_LOG_BACKUPS, DEFAULT_LOG_BYTES
 
 RESTART_WORDS = {"unexpected": "on-failure", "true": "always", "yes": "always", "on": "always",
                  "1": "always", "false": "never", "no": "never", "off": "never", "0": "never"}

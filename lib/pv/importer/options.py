@@ -10,7 +10,7 @@ import re
 import shlex
 import socket
 
-from pv.importer_ini import ConfigError, expand
+from pv.importer.ini import ConfigError, expand
 
 _MARK = re.compile(r"PVINST([0-9a-f]*)TSNIVP")
 BOOLEANS = {"true": True, "yes": True, "on": True, "1": True,

@@ -9,8 +9,9 @@ from pv.signames import signal
 
 import os
 
-from pv import diag, procs, servicedir
-from pv.loop import Loop
+from pv import diag, servicedir
+from pv.supervise import procs
+from pv.supervise.loop import Loop
 
 
 class Runner:
@@ -34,7 +35,7 @@ class Runner:
         self.loop.on_signal(signal.SIGCHLD, self._on_sigchld)
         self.notifier = None
         if os.environ.get("NOTIFY_SOCKET"):
-            from pv.notify import Notifier
+            from pv.supervise.notify import Notifier
             self.notifier = Notifier.from_environment(self.loop)
 
     # --- children ---------------------------------------------------------
@@ -74,7 +75,7 @@ class Runner:
     def needs(self):
         """The needs graph of the services now supervised, built when first asked."""
         if self._needs is None:
-            from pv.needs import Needs
+            from pv.supervise.needs import Needs
             self._needs = Needs(self.services, self._report_needs)
         return self._needs
 
@@ -107,7 +108,7 @@ class Runner:
         if self._in_stop_pass:
             self._stop_again = True
             return
-        from pv.needs import name_of
+        from pv.supervise.needs import name_of
         self._in_stop_pass = True
         try:
             self._stop_again = True
@@ -166,8 +167,9 @@ class Runner:
         self._run_hook(service, unit, action)
 
     def _run_hook(self, service, unit, hook):
-        from pv import needs, spawn
-        from pv.knobs import PRIVATE_VARS
+        from pv.supervise import needs
+        from pv.supervise import spawn
+        from pv.supervise.knobs import PRIVATE_VARS
         path = hook if os.path.isabs(hook) else os.path.join(service.path, hook)
         env = {k: v for k, v in os.environ.items() if k not in PRIVATE_VARS}
         try:

@@ -53,7 +53,7 @@ def classify_all(scandir, targets):
     """[Change] for ``targets``, then the removed services of ``scandir``, by name."""
     changes = [classify(t) for t in targets]
     known = {t.name for t in targets}
-    from pv.ctl_names import list_or_empty
+    from pv.ctl.names import list_or_empty
     present = set(list_or_empty(scandir)) | known
     for name in sorted(running_names(scandir) - present):
         changes.append(Change(name, os.path.join(scandir, name), REMOVED))

@@ -18,7 +18,7 @@ LOG_SUBDIR = "main"
 
 def pv_log_path():
     """The pv-log of this checkout (bin/ next to lib/)."""
-    lib = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
+    lib = os.path.dirname(os.path.dirname(os.path.dirname(os.path.realpath(__file__))))
     return os.path.join(os.path.dirname(lib), "bin", "pv-log")
 
 

@@ -149,7 +149,7 @@ def sv_word(row):
 
 def sv_line(prefix, row, now=None):
     """``ok: run: NAME (pid N) 3s`` -- sv(8)'s line, with pv's reason if unhappy."""
-    from pv import ctl_status
+    from pv.ctl import status as ctl_status
     now = time.time() if now is None else now
     word = sv_word(row)
     pid = " (pid %d)" % row.pid if word != "down" and row.pid else ""

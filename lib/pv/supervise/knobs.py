@@ -8,7 +8,9 @@ start or stop.
 
 import os
 
-from pv import policy, readiness, servicedir
+from pv import servicedir
+from pv.supervise import policy
+from pv.supervise import readiness
 from pv.signames import signal
 
 # Variables that address the supervisor's own manager, never the service.

@@ -16,11 +16,12 @@ import select
 import signal
 import time
 
-from pv import logmatch, timefmt
+from pv import timefmt
+from pv.log import match as logmatch
 from pv.diag import TempError, reason_of
-from pv.logdir import MARK_LINE, MARK_TEE, LogDir
-from pv.logsource import TeeSource, open_source
-from pv.logwait import Signals, Waiter
+from pv.log.logdir import MARK_LINE, MARK_TEE, LogDir
+from pv.log.source import TeeSource, open_source
+from pv.log.waiter import Signals, Waiter
 
 STALL = 1.0          # seconds a partial line may wait in the pipe for its end
 BACKOFF_MIN, BACKOFF_MAX = 0.05, 1.0

@@ -17,8 +17,9 @@ from a background group would be stopped by SIGTTIN.
 import errno
 import os
 
-from pv import procs, spawn
-from pv.loop import Loop
+from pv.supervise import procs
+from pv.supervise import spawn
+from pv.supervise.loop import Loop
 from pv.signames import signal
 
 FORWARDED = tuple(getattr(signal, "SIG" + name) for name in (

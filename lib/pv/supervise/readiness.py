@@ -14,7 +14,7 @@ ends.  It calls ``unit.handle(Event.READY)`` at most once.
 import os
 
 from pv import servicedir
-from pv.states import Event
+from pv.supervise.states import Event
 
 CHECK_FIRST_SECS = 0.02    # first poll of ./check; doubling to
 CHECK_CAP_SECS = 2.0

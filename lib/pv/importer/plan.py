@@ -1,17 +1,19 @@
 """``pv-ctl import``: supervisord.conf -> one service directory per [program:x].
 
-``build`` reads the file (pv.importer_ini) and returns a Plan per program --
+``build`` reads the file (pv.importer.ini) and returns a Plan per program --
 the files its service directory must hold -- plus warnings (path, line,
 text) for everything pv does not carry over.  Nothing is written here
-(pv.importer_write does that), so a malformed file writes nothing.
+(pv.importer.write does that), so a malformed file writes nothing.
 The option-by-option mapping is README's "Coming from Supervisor" table.
 """
 
 import os
 import shlex
 
-from pv import importer_ini, importer_map, importer_opts
-from pv.importer_ini import ConfigError
+from pv.importer import ini as importer_ini
+from pv.importer import mapping as importer_map
+from pv.importer import options as importer_opts
+from pv.importer.ini import ConfigError
 
 PROGRAM, GROUP = "program:", "group:"
 MARKER_FILE = ".pv-import"     # the absolute path of the supervisord.conf a directory came from
@@ -107,7 +109,8 @@ def _supervisord(section, environ, warnings):
 
 def program_plan(name, section, groups, base, environ, warnings):
     """The Plan of one [program:NAME] section."""
-    from pv import ctl_add, diag
+    from pv import diag
+    from pv.ctl import add as ctl_add
     try:
         ctl_add.check_name(name)
     except diag.PermanentError:
@@ -147,7 +150,7 @@ def run_script(opts, instance_env, redirect):
 
 
 def log_script(size, keep):
-    from pv.ctl_add import LOG_SUBDIR, pv_log_path
+    from pv.ctl.add import LOG_SUBDIR, pv_log_path
     words = [pv_log_path(), "-tt", "-s", str(size), "-n", str(keep), "./" + LOG_SUBDIR]
     return "#!/bin/sh\nmkdir -p %s\nexec %s\n" % (LOG_SUBDIR, " ".join(shlex.quote(w)
                                                                    for w in words))

@@ -12,7 +12,7 @@ A directory not made by importing the same file is left alone.
 import os
 
 from pv.diag import TempError, reason_of
-from pv.importer import MARKER_FILE
+from pv.importer.plan import MARKER_FILE
 
 MANAGED = ("run", "down", "restart", "exit-codes", "start-secs", "max-retries", "down-signal",
            "timeout-kill", "user", "umask", "environment", "instances", "group", MARKER_FILE)
@@ -147,7 +147,7 @@ def _create_log(path, files):
 
 def _gone(scandir, plans):
     """Services imported from the same file whose program is no longer in it."""
-    from pv.ctl_names import list_or_empty
+    from pv.ctl.names import list_or_empty
     source = plans[0].files[MARKER_FILE][0].encode()
     wanted = {plan.name for plan in plans}
     return [Outcome(name, "gone", note="no longer in the file; left in place "

@@ -11,11 +11,16 @@ import os
 from pv.signames import signal
 import time
 
-from pv import execknobs, policy, procs, readiness, servicedir, spawn, status
-from pv.knobs import Knobs
-from pv.states import RUNIT_STATE, Event, Phase, Want, shown
+from pv import servicedir, status
+from pv.supervise import execknobs
+from pv.supervise import policy
+from pv.supervise import procs
+from pv.supervise import readiness
+from pv.supervise import spawn
+from pv.supervise.knobs import Knobs
+from pv.supervise.states import RUNIT_STATE, Event, Phase, Want, shown
 from pv.status import RunitStatus, State
-from pv.supervisedir import SuperviseDir
+from pv.supervise.supervisedir import SuperviseDir
 
 POLL_FIRST_SECS = 0.005   # leftovers that are not our children: poll, backing off
 POLL_CAP_SECS = 0.25

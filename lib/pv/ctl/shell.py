@@ -45,7 +45,7 @@ def verb_help(verb):
 
 def candidates(scandir, words, text):
     """Completions for ``text``, the word after ``words`` on the line."""
-    from pv import ctl_names
+    from pv.ctl import names as ctl_names
     if not words:
         pool = list(VERB_HELP)
     elif words[0] == "help":

@@ -9,9 +9,9 @@ service down, then close the pipe so the logger reads EOF, then report gone.
 import os
 
 from pv import servicedir
-from pv.loop import Guarded
-from pv.states import Event, Phase, Want
-from pv.supervise import RUN_PHASES, Unit
+from pv.supervise.loop import Guarded
+from pv.supervise.states import Event, Phase, Want
+from pv.supervise.unit import RUN_PHASES, Unit
 
 
 class Service:

@@ -7,7 +7,7 @@ the pipe held by instance 0.  To the scanner the group is one entry.
 """
 
 from pv import servicedir
-from pv.service import Service
+from pv.supervise.service import Service
 
 
 def make(path, label, host):

@@ -15,9 +15,10 @@ import os
 import stat
 import time
 
-from pv import logconfig, tai64n
+from pv import tai64n
+from pv.log import config as logconfig
 from pv.diag import TempError, reason_of
-from pv.logproc import Processor
+from pv.log.processor import Processor
 
 CURRENT = "current"
 LOCK = "lock"
