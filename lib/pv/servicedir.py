@@ -36,6 +36,7 @@ NOTIFICATION_FD = "notification-fd"
 SD_NOTIFY = "sd-notify"
 START_TIMEOUT = "start-timeout"
 ON_FATAL = "on-fatal"
+ON_EXIT = "on-exit"             # exit: pv-scan/pv-run end when this run ends (pv-events(5))
 NEEDS = "needs"
 
 # Every file whose content shapes how run is started or treated: a change to

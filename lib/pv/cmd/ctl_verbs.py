@@ -9,6 +9,7 @@ import sys
 from pv import diag
 from pv.cmd.ctl_base import HELP, PROG, VERSION, parse_common, print_line, report_action, resolve_targets, usage
 from pv.cmd.ctl_import import do_import, do_reread, do_update
+from pv.cmd import ctl_events
 
 
 def do_status(ctx, args):
@@ -202,6 +203,7 @@ VERBS = {
     "add": do_add, "remove": do_remove, "reread": do_reread, "update": do_update,
     "import": do_import,
     "version": do_version, "help": do_help, "shell": do_shell,
+    "watch": ctl_events.do_watch, "listen": ctl_events.do_listen,
 }
 
 

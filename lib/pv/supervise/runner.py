@@ -33,6 +33,7 @@ class Runner:
         self._table, self._table_iteration = {}, -1
         self.child_nofile = None       # the soft RLIMIT_NOFILE to give services, if we raised ours
         self.loop.on_signal(signal.SIGCHLD, self._on_sigchld)
+        self.recorder = None           # the transition record (pv.events), once opened
         self.notifier = None
         if os.environ.get("NOTIFY_SOCKET"):
             from pv.supervise.notify import Notifier
@@ -70,6 +71,9 @@ class Runner:
         """A Service, or every member of an Instances group."""
         self.services.extend(getattr(service, "members", (service,)))
         self._needs = None
+        if self.recorder is not None:
+            for member in getattr(service, "members", (service,)):
+                self.recorder.service("added", member)
 
     @property
     def needs(self):
@@ -80,6 +84,8 @@ class Runner:
         return self._needs
 
     def service_gone(self, service):
+        if self.recorder is not None and hasattr(service, "main"):
+            self.recorder.service("removed", service)
         if service in self.services:
             self.services.remove(service)
             if not self.exiting:    # at shutdown the graph only shrinks: keep it
@@ -94,6 +100,8 @@ class Runner:
         """Take every service down, then stop the loop."""
         if not self.exiting and self.notifier:
             self.notifier.stopping()
+        if not self.exiting and self.recorder is not None:
+            self.recorder.note("stopping", code=self.exit_code)
         self.exiting = True
         if not self.services:
             self.loop.stop()
@@ -181,9 +189,51 @@ class Runner:
             return
         self.track(child.pid, lambda status: spawn.reaped(child, status))
 
+    # --- the transition record (pv-events(5)) and on-exit ------------------
+    def open_journal(self, directory, base_label, base_name):
+        """Record transitions in ``directory``; a warning, not a failure, if impossible."""
+        from pv.events.hook import Recorder
+        recorder = Recorder(directory, base_label, base_name)
+        try:
+            recorder.open()
+        except OSError as exc:
+            diag.warn(self.prog, "unable to open %s: %s" % (directory, exc.strerror))
+            return
+        self.recorder = recorder
+        recorder.note("started")
+
+    def record(self, unit, frm, to, why, **fields):
+        """One transition of ``unit``; the end of an ``on-exit exit`` program ends us."""
+        if self.recorder is not None:
+            self.recorder.transition(unit, frm, to, why, fields)
+        if why == "exit" and frm in ("starting", "running", "ready") and not unit.is_log \
+                and not self.exiting and _on_exit(unit.path) == "exit":
+            self._essential_ended(unit)
+
+    def _essential_ended(self, unit):
+        from pv.events.hook import exit_status_code
+        code = exit_status_code(unit.record.exit_code, unit.record.exit_signal)
+        self.report(unit, "warning", "on-exit exit: ended with %d; taking everything down" % code)
+        self.exit_code = code
+        unit.set_want("exit", "on-exit")    # no restart in between
+        # Not from inside the unit's handling of its exit: from the loop, next.
+        self.loop.call_later(0, self.exit_all)
+
     # --- messages ---------------------------------------------------------
     def report(self, unit, level, text):
         diag.say("%s %s" % (self.prog, unit.label), level, text)
 
     def close(self):
+        if self.recorder is not None:
+            self.recorder.note("stopped", code=self.exit_code)
+            self.recorder.close()
+            self.recorder = None
         self.loop.close()
+
+
+def _on_exit(path):
+    """The ``on-exit`` knob: ``exit`` (pv-scan ends when this run ends) or None."""
+    try:
+        return servicedir.read_first_line(os.path.join(path, servicedir.ON_EXIT))
+    except OSError:
+        return None

@@ -20,6 +20,7 @@ from pv.supervise import instances
 SCAN_DIR = ".pv-scan"        # pv-scan's own directory inside D
 SCAN_LOCK = "lock"
 SCAN_CONTROL = "control"     # FIFO: h = rescan, x = take everything down and exit
+SCAN_EVENTS = "events"       # the transition record (pv-events(5))
 MTIME_CHECK_SECS = 5.0
 
 
@@ -80,6 +81,7 @@ class Scanner:
         except OSError as exc:
             raise diag.TempError("create", control, exc.strerror) from None
         self.loop.add_reader(self.control_fd, self._on_control)
+        self.runner.open_journal(os.path.join(own, SCAN_EVENTS), self.label + "/", "")
 
     def _on_control(self):
         try:
@@ -208,6 +210,9 @@ class Scanner:
 
     def report(self, unit, level, text):
         self.runner.report(unit, level, text)
+
+    def record(self, unit, frm, to, why, **fields):
+        self.runner.record(unit, frm, to, why, **fields)
 
     def unit_fatal(self, service, unit):
         self.runner.unit_fatal(service, unit)

@@ -85,7 +85,7 @@ class Service:
 
     def exit(self):
         """Take everything down, then report gone (SIGTERM, or ``x``)."""
-        self.main.want = Want.EXIT
+        self.main.set_want(Want.EXIT, "shutdown")
         self.main.handle(Event.EXIT)
 
     # --- what units ask of their host -------------------------------------
@@ -96,6 +96,9 @@ class Service:
 
     def track(self, pid, callback):
         self.host.track(pid, self.loop.guard(callback))
+
+    def record(self, unit, frm, to, why, **fields):
+        self.host.record(unit, frm, to, why, **fields)
 
     def _internal_error(self, exc):
         """A bug in one service's handling: report it; the others carry on."""

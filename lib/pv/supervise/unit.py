@@ -25,6 +25,9 @@ from pv.supervise.supervisedir import SuperviseDir
 POLL_FIRST_SECS = 0.005   # leftovers that are not our children: poll, backing off
 POLL_CAP_SECS = 0.25
 RUN_PHASES = (Phase.STARTING, Phase.RUNNING, Phase.READY)
+# The name of the record a change of phase makes (pv-events(5)); STARTING->RUNNING is "up".
+WHY = {Phase.STARTING: "spawn", Phase.RUNNING: "spawn", Phase.STOPPING: "stop",
+       Phase.CLEANUP: "cleanup", Phase.FINISHING: "finish"}
 
 
 class Unit:
@@ -112,16 +115,16 @@ class Unit:
     def command(self, letter):
         """One control letter, as written to ``supervise/control``."""
         if letter == "u":
-            self.want = Want.UP
+            self.set_want(Want.UP, letter)
             self.handle(Event.UP)
         elif letter == "d":
-            self.want = Want.DOWN
+            self.set_want(Want.DOWN, letter)
             self.handle(Event.DOWN)
         elif letter == "o":
-            self.want = Want.DOWN      # as runit: once means "up now, down when it ends"
+            self.set_want(Want.DOWN, letter)  # as runit: once means "up now, down when it ends"
             self.handle(Event.ONCE)
         elif letter == "x" and not self.is_log:
-            self.want = Want.EXIT
+            self.set_want(Want.EXIT, letter)
             self.handle(Event.EXIT)
         elif letter in "pc" and self.run is not None:
             self.paused = letter == "p"
@@ -130,6 +133,12 @@ class Unit:
         elif letter in "haiq12tk":
             self._signal_run(letter)
         # anything else is ignored, as runsv ignores it
+
+    def set_want(self, want, by):
+        """Change the want; the record says who: a letter, policy, shutdown, on-exit."""
+        if want != self.want:
+            old, self.want = self.want, want
+            self.host.record(self, self.phase, self.phase, "want", want=want, was=old, by=by)
 
     # --- starting --------------------------------------------------------
     def begin(self, want):
@@ -188,7 +197,10 @@ class Unit:
             self._set_phase(Phase.WAITING)
             return
         self.policy = self.knobs.policy()
-        self.record.config = servicedir.config_digest(self.path)
+        digest = servicedir.config_digest(self.path)
+        if self.record.config and digest != self.record.config:
+            self.host.record(self, self.phase, self.phase, "config")
+        self.record.config = digest
         try:
             self.exec_spec = execknobs.read_exec(self.path)
         except (servicedir.KnobError, OSError) as exc:
@@ -262,7 +274,7 @@ class Unit:
 
     def _started(self):
         self.record.fails = 0
-        self._set_phase(Phase.RUNNING)
+        self._set_phase(Phase.RUNNING, "up")
 
     def _ready(self):
         if self._deadline is not None:     # start-secs or start-timeout: no longer needed
@@ -285,7 +297,7 @@ class Unit:
         signum = self.knobs.down_signal()
         self._signal_all(signum)
         self.got_term = signum == signal.SIGTERM
-        self._set_phase(Phase.STOPPING)
+        self._set_phase(Phase.STOPPING, signal=signum)
         self._arm_kill_timer()
 
     def _signal_all(self, signum):
@@ -307,6 +319,7 @@ class Unit:
 
     def _kill_all(self):
         self._signal_all(signal.SIGKILL)
+        self.host.record(self, self.phase, self.phase, "kill", signal=signal.SIGKILL)
         self._deadline = None
         self._schedule_poll()
 
@@ -329,6 +342,7 @@ class Unit:
         if self._follow_main_pid():
             return
         self.record.exit_code, self.record.exit_signal = procs.wait_status_text(status)
+        self.host.record(self, self.phase, "exited", "exit")
         self.handle(Event.RUN_EXITED)
 
     def _follow_main_pid(self):
@@ -449,7 +463,7 @@ class Unit:
         if self.want != Want.UP:
             self._go_down()
         elif not policy.wants_restart(self.policy, code, signum):
-            self.want = Want.DOWN
+            self.set_want(Want.DOWN, "policy")
             self._go_down()
         else:
             self._backoff_or_fatal(policy.backoff_delay(self.record.fails), restart=True)
@@ -483,8 +497,9 @@ class Unit:
         self._deadline = self._poll = None
 
     # --- records ---------------------------------------------------------
-    def _set_phase(self, phase):
-        self.phase = phase
+    def _set_phase(self, phase, why=None, **fields):
+        old, self.phase = self.phase, phase
+        self.host.record(self, old, phase, why or WHY.get(phase, phase), **fields)
 
     def current_pid(self):
         """The pid the status files show: run, then leftovers, then finish."""
