@@ -7,6 +7,7 @@ from pv import diag
 from pv.cmd.ctl_base import PROG, print_line, resolve_targets
 
 WATCH_USAGE = "watch [NAME...] [--json] [--since SEQ | --initial] [--exec CMD]"
+DEFAULT_SOCKET = "http.sock"     # where pv-http listens for listeners that call back
 LISTEN_USAGE = ("listen [--events LIST] [--buffer N] [--pool NAME] [--cursor FILE] "
                 "[--server-url URL] -- CMD [ARG...]")
 
@@ -124,7 +125,7 @@ def do_listen(ctx, args):
         raise diag.UsageError("listen: unknown event type %s" % (bad[0] if bad else "(none)"))
     directory = ctl_watch.journal_dir(ctx.scandir)
     pool = opts["pool"] or os.path.basename(os.getcwd())
-    env = listener_environment(os.environ, pool, opts["server-url"])
+    env = listener_environment(os.environ, pool, opts["server-url"], ctx.scandir)
     listener = ctl_listen.Listener(directory, command, wanted, int(opts["buffer"]), pool,
                                    env, lambda text: diag.warn(PROG, text), opts["cursor"])
 
@@ -146,11 +147,16 @@ def do_listen(ctx, args):
     return diag.EXIT_OK
 
 
-def listener_environment(environ, pool, url):
-    """supervisord's variables for a listener; SUPERVISOR_SERVER_URL from --server-url."""
+def listener_environment(environ, pool, url, scandir):
+    """supervisord's variables for a listener.  SUPERVISOR_SERVER_URL: --server-url,
+    else the one inherited, else pv-http's socket in DIR/.pv-scan (superlance's
+    listeners refuse to start without one, even those that never call back)."""
     env = dict(environ)
     env.update({"SUPERVISOR_ENABLED": "1", "SUPERVISOR_PROCESS_NAME": pool,
                 "SUPERVISOR_GROUP_NAME": pool})
     if url:
         env["SUPERVISOR_SERVER_URL"] = url
+    elif not env.get("SUPERVISOR_SERVER_URL"):
+        socket = os.path.join(os.path.abspath(scandir), ".pv-scan", DEFAULT_SOCKET)
+        env["SUPERVISOR_SERVER_URL"] = "unix://" + socket
     return env
