@@ -2,6 +2,7 @@
 childutils), over a real pv-scan.  Skipped when superlance is not installed
 (tests/deps/pip-events.txt)."""
 
+import json
 import os
 import shutil
 import socket
@@ -10,7 +11,8 @@ import threading
 
 import pytest
 
-from support import LONG_TIMEOUT, SHORT_TIMEOUT, bin_path, make_service, read, wait_until
+from support import (LONG_TIMEOUT, SHORT_TIMEOUT, bin_path, make_service, read, svc,
+                     wait_until)
 
 SLEEP_RUN = "#!/bin/sh\nexec sleep 1000\n"
 SENDMAIL = """#!/bin/sh
@@ -186,3 +188,50 @@ def test_a_listener_that_fails_or_dies_gets_the_event_again_and_loses_none(
         assert "answered FAIL to event 0 (PROCESS_GROUP_ADDED): sending it again" in err
     listen.terminate()
     assert listen.wait(SHORT_TIMEOUT) == 0
+
+
+GATED_LISTENER = """#!%s
+import sys
+from supervisor import childutils
+open(sys.argv[1]).read()        # a FIFO: blocks until the test opens it for writing
+while True:
+    headers, payload = childutils.listener.wait(sys.stdin, sys.stdout)
+    with open(sys.argv[2], "a") as f:
+        f.write("%%s %%s %%s\\n" %% (headers["serial"], headers["eventname"], payload))
+    childutils.listener.ok(sys.stdout)
+""" % sys.executable
+
+
+def test_a_full_buffer_drops_the_oldest_with_a_warning_and_from_state_is_known(
+        procs, tmp_path):
+    pytest.importorskip("supervisor.childutils")
+    d = tmp_path / "D"
+    a = make_service(d, "a", SLEEP_RUN, {})
+    pv_scan(procs, d)
+    wait_until(lambda: '"event":"spawn"' in read(str(d / ".pv-scan/events/current")),
+               what="a to start")
+    script = tmp_path / "listener"
+    script.write_text(GATED_LISTENER)
+    script.chmod(0o755)
+    gate, log, err = str(tmp_path / "gate"), str(tmp_path / "log"), str(tmp_path / "err")
+    os.mkfifo(gate)
+    last = read(str(d / ".pv-scan/events/current")).splitlines()[-1]
+    (tmp_path / "cursor").write_text("%d\n" % json.loads(last)["seq"])   # from now on
+    procs.start([bin_path("pv-ctl"), "-d", str(d), "listen", "--buffer", "2", "--events",
+                 "PROCESS_STATE", "--cursor", str(tmp_path / "cursor"), "--", str(script),
+                 gate, log], stderr=open(err, "w"))
+    svc(a, "d")                 # STOPPING, STOPPED
+    wait_until(lambda: '"event":"down"' in read(str(d / ".pv-scan/events/current")),
+               what="a down")
+    svc(a, "u")                 # STARTING, RUNNING: four events for a buffer of two
+    wait_until(lambda: "discarded event 1 (PROCESS_STATE_STOPPED)" in read(err, ""),
+               what="the overflow warning")
+    assert "discarded event 0 (PROCESS_STATE_STOPPING)" in read(err)
+    with open(gate, "w") as f:
+        f.write("go\n")
+    wait_until(lambda: len(read(log, "").splitlines()) == 2, what="the two kept events")
+    first, second = read(log).splitlines()
+    assert first.startswith("2 PROCESS_STATE_STARTING processname:a groupname:a "
+                            "from_state:STOPPED tries:0")
+    assert second.startswith("3 PROCESS_STATE_RUNNING processname:a groupname:a "
+                             "from_state:STARTING pid:")

@@ -190,3 +190,24 @@ def test_human_line_and_environment():
     assert not record.matches(r, ["db"]) and record.matches(r, [])
     with pytest.raises(ValueError):
         record.parse(b"[1]")
+
+
+def test_a_listener_learns_from_state_from_the_records_before_its_start(tmp_path):
+    from pv.ctl.listen import Listener
+    d = str(tmp_path)
+    j = open_journal(d)
+    j.append("spawn", "web", 10, "down", "running", tries=0)
+    warnings = []
+    listener = Listener(d, ["true"], ["PROCESS_STATE"], 2, "pool", {}, warnings.append)
+    assert listener.mapper.states == {("web", None): "RUNNING"}
+    j.append("stop", "web", 10, "running", "stopping", signal=15)
+    j.append("exit", "web", 10, "stopping", "exited", code=None, signal=15, expected=False)
+    j.append("spawn", "web", 11, "down", "starting", tries=0)
+    listener._pull()
+    listener.stop()
+    j.close()
+    assert [(e.serial, e.name, e.payload) for e in listener.queue] == [
+        (1, "PROCESS_STATE_STOPPED", "processname:web groupname:web from_state:STOPPING pid:10"),
+        (2, "PROCESS_STATE_STARTING", "processname:web groupname:web from_state:STOPPED tries:0")]
+    assert warnings == ["event buffer overflowed (buffer 2): discarded event 0 "
+                        "(PROCESS_STATE_STOPPING)"]

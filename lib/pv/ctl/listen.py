@@ -45,6 +45,7 @@ class Listener:
         self.reader = Reader(directory, _read_cursor(cursor_file))
         self.waker = Waker(directory)
         self.mapper = supervisor.Mapper()
+        self._replay(directory, self.reader.cursor)
         self.queue = collections.deque()
         self.busy = None            # the Event being handled by the listener
         self.child = self.parser = None
@@ -59,6 +60,21 @@ class Listener:
         self.ticks = {p: (int(now) // p + 1) * p for p in supervisor.TICKS
                       if supervisor.subscribed("TICK_%d" % p, wanted)}
         self.stopping = False
+
+    def _replay(self, directory, upto):
+        """Learn each process's last state from the records kept before the start,
+        sending nothing, so that the first ``from_state`` is right."""
+        reader = Reader(directory, 0)
+        try:
+            for seq, line in reader.read():
+                if seq > upto:
+                    break
+                try:
+                    self.mapper.events(parse(line))
+                except ValueError:
+                    continue
+        finally:
+            reader.close()
 
     # --- the listener process --------------------------------------------------
     def start(self):
