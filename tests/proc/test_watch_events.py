@@ -95,7 +95,8 @@ def test_burst_of_1000_exits_is_seen_in_order_by_a_watcher_that_is_restarted(pro
     assert [r["seq"] for r in records] == list(range(1, len(records) + 1))
     exits = [r for r in records if r["event"] == "exit"]
     assert len(exits) == BURST
-    assert all(r["service"] == "burst" and r["from"] == "ready" for r in exits)
+    # Most end ready; under load the exit may be handled before the readiness line.
+    assert all(r["service"] == "burst" and r["from"] in ("ready", "starting") for r in exits)
     assert len({r["pid"] for r in exits}) == BURST
     assert len(os.listdir(str(events))) > 3      # it did rotate under the watchers
 

@@ -10,6 +10,7 @@ import os
 import time
 
 from pv.events.journal import Journal
+from pv.supervise import policy
 
 EXIT_EVENT = "exit"
 
@@ -41,7 +42,6 @@ class Recorder:
     def transition(self, unit, frm, to, why, fields):
         record = unit.record
         if why == EXIT_EVENT:
-            from pv.supervise import policy
             code, signum = record.exit_code, record.exit_signal
             fields["code"] = code
             fields["signal"] = signum
