@@ -27,10 +27,10 @@ TOP = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(TOP, "lib"))
 sys.path.insert(0, HERE)
 
-import procfs  # noqa: E402
-from pv.events.hook import Recorder  # noqa: E402
-from pv.supervise import policy  # noqa: E402
-from pv.status import State  # noqa: E402
+import procfs
+from pv.events.hook import Recorder
+from pv.status import State
+from pv.supervise import policy
 
 BIN = os.path.join(TOP, "bin")
 FLAP_RUN = """#!/bin/sh

@@ -10,9 +10,7 @@ import sys
 import threading
 
 import pytest
-
-from support import (LONG_TIMEOUT, SHORT_TIMEOUT, bin_path, make_service, read, svc,
-                     wait_until)
+from support import LONG_TIMEOUT, SHORT_TIMEOUT, bin_path, make_service, read, svc, wait_until
 
 SLEEP_RUN = "#!/bin/sh\nexec sleep 1000\n"
 SENDMAIL = """#!/bin/sh

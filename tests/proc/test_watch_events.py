@@ -11,8 +11,7 @@ import signal
 import subprocess
 import time
 
-from support import (LONG_TIMEOUT, SHORT_TIMEOUT, bin_path, is_supervised, marked_pids, read,
-                     svc, wait_pid, wait_state, wait_until)
+from support import SHORT_TIMEOUT, bin_path, marked_pids, read, svc, wait_pid, wait_until
 
 SLEEP_RUN = "#!/bin/sh\nexec sleep 1000\n"
 DEAF_RUN = "#!/bin/sh\ntrap '' TERM\nexec sleep 1000\n"
@@ -89,7 +88,7 @@ def test_burst_of_1000_exits_is_seen_in_order_by_a_watcher_that_is_restarted(pro
     records = [json.loads(x) for x in lines.until(lambda x: _count(x, lines) >= 400, 120)]
     first.stdout.close()          # the reader goes away: the watcher ends cleanly
     assert first.wait(SHORT_TIMEOUT) == 0
-    second, lines = watch(procs, d, "--json", "--since", str(records[-1]["seq"]))
+    _, lines = watch(procs, d, "--json", "--since", str(records[-1]["seq"]))
     left = BURST - sum(r["event"] == "exit" for r in records)
     records += [json.loads(x) for x in lines.until(lambda x: _count(x, lines) >= left, 180)]
     assert [r["seq"] for r in records] == list(range(1, len(records) + 1))
@@ -114,7 +113,7 @@ def test_watch_human_lines_initial_state_and_name_filter(procs, tmp_path):
     pv_scan(procs, d)
     wait_pid(a)
     wait_pid(str(d / "b"))
-    proc, lines = watch(procs, d, "--initial", "a")
+    _, lines = watch(procs, d, "--initial", "a")
     first = lines.next()
     assert " a state " in first and "->running" in first
     svc(a, "d")
@@ -133,7 +132,7 @@ def test_kill_after_timeout_and_config_change_are_recorded(procs, tmp_path):
     deaf = service(d, "deaf", DEAF_RUN, timeout_kill="300\n")
     pv_scan(procs, d)
     wait_pid(deaf)
-    proc, lines = watch(procs, d, "--json", "--since", "0")
+    _, lines = watch(procs, d, "--json", "--since", "0")
     svc(deaf, "d")
     seen = [json.loads(x) for x in lines.until(lambda x: '"event":"down"' in x)]
     kill = [r for r in seen if r["event"] == "kill"]
@@ -161,7 +160,7 @@ def test_pv_run_keeps_its_record_in_supervise_events(procs, svdir):
     s = svdir(run=SLEEP_RUN)
     procs.pv_run(s)
     wait_pid(s)
-    proc, lines = watch(procs, s, "--json", "--since", "0")
+    _, lines = watch(procs, s, "--json", "--since", "0")
     events = [json.loads(lines.next())["event"] for _ in range(3)]
     assert events == ["started", "added", "spawn"]
     assert os.path.isfile(os.path.join(s, "supervise", "events", "current"))

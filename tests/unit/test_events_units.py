@@ -5,7 +5,6 @@ import json
 import os
 
 import pytest
-
 from pv.events import journal, protocol, record, supervisor
 from pv.events.reader import Reader
 

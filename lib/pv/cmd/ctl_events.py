@@ -1,7 +1,6 @@
 """pv-ctl watch and pv-ctl listen: parse, call pv.ctl.watch / pv.ctl.listen, print."""
 
 import os
-import sys
 
 from pv import diag
 from pv.cmd.ctl_base import PROG, print_line, resolve_targets
@@ -115,6 +114,7 @@ def _listen_options(args):
 
 def do_listen(ctx, args):
     import signal
+
     from pv.ctl import listen as ctl_listen
     from pv.ctl import watch as ctl_watch
     from pv.events import supervisor

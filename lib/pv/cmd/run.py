@@ -58,7 +58,8 @@ def supervise(directory):
         diag.fatal("%s %s" % (PROG, directory), exc.message())
         runner.close()
         return exc.code
-    runner.open_journal(os.path.join(directory, "supervise", "events"), directory,
+    runner.open_journal(os.path.join(directory, "supervise", "events"),
+                        directory.rstrip("/") or directory,
                         os.path.basename(os.path.abspath(directory)))
     runner.add(service)
     for signum in (signal.SIGTERM, signal.SIGINT):

@@ -86,7 +86,10 @@ class Listener:
         self.started = time.monotonic()
 
     def _child_ended(self):
-        """The listener died: its event goes back to the head of the buffer."""
+        """The listener died (or closed its output: then it is killed); its event
+        goes back to the head of the buffer."""
+        if self.child.poll() is None:
+            self.child.kill()
         code = self.child.wait()
         self.child.stdin.close()
         self.child.stdout.close()

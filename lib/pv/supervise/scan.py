@@ -81,7 +81,7 @@ class Scanner:
         except OSError as exc:
             raise diag.TempError("create", control, exc.strerror) from None
         self.loop.add_reader(self.control_fd, self._on_control)
-        self.runner.open_journal(os.path.join(own, SCAN_EVENTS), self.label + "/", "")
+        self.runner.open_journal(os.path.join(own, SCAN_EVENTS), os.path.join(self.label, ""), "")
 
     def _on_control(self):
         try:
