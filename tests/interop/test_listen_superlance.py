@@ -6,11 +6,13 @@ import json
 import os
 import shutil
 import socket
+import subprocess
 import sys
 import threading
 
 import pytest
-from support import LONG_TIMEOUT, SHORT_TIMEOUT, bin_path, make_service, read, svc, wait_until
+from support import (LONG_TIMEOUT, SHORT_TIMEOUT, bin_path, make_service, read, svc,
+                     wait_pid, wait_until)
 
 SLEEP_RUN = "#!/bin/sh\nexec sleep 1000\n"
 SENDMAIL = """#!/bin/sh
@@ -233,3 +235,44 @@ def test_a_full_buffer_drops_the_oldest_with_a_warning_and_from_state_is_known(
                             "from_state:STOPPED tries:0")
     assert second.startswith("3 PROCESS_STATE_RUNNING processname:a groupname:a "
                              "from_state:STARTING pid:")
+
+
+def pv_http(procs, d):
+    """pv-http on its default socket DIR/.pv-http.sock (skip where it is not built)."""
+    if not os.path.exists(bin_path("pv-http")):
+        pytest.skip("no pv-http in this tree (the control-plane issue)")
+    proc = procs.start([bin_path("pv-http"), "-d", str(d)], stderr=subprocess.DEVNULL)
+    sock = os.path.join(str(d), ".pv-http.sock")
+
+    def accepts():
+        with socket.socket(socket.AF_UNIX) as s:
+            try:
+                s.connect(sock)
+                return True
+            except OSError:
+                return False
+    wait_until(lambda: proc.poll() is not None or accepts(), what="pv-http to listen")
+    assert proc.poll() is None
+    return proc
+
+
+@pytest.mark.parametrize("which", ["memmon", "httpok"])
+def test_memmon_and_httpok_restart_a_service_through_pv_http(procs, tmp_path, which):
+    command = [tool(which)]
+    if which == "memmon":
+        command += ["-p", "web=1"]               # one byte: over the limit at once
+    else:
+        with socket.socket() as s:               # a port nobody listens on
+            s.bind(("127.0.0.1", 0))
+            dead = "http://127.0.0.1:%d/" % s.getsockname()[1]
+        command += ["-p", "web", "-t", "2", dead]
+    d = tmp_path / "D"
+    web = make_service(d, "web", SLEEP_RUN, {})
+    pv_scan(procs, d)
+    pv_http(procs, d)
+    old = wait_pid(web)
+    # No --server-url: the listener finds pv-http at its default socket.  The
+    # TICK_5 is pv-ctl listen's own, within 5 s.
+    procs.start([bin_path("pv-ctl"), "-d", str(d), "listen", "--events", "TICK_5", "--"]
+                + command, stderr=subprocess.DEVNULL)
+    assert wait_pid(web, not_pid=old, timeout=LONG_TIMEOUT) != old

@@ -6,7 +6,7 @@ from pv import diag
 from pv.cmd.ctl_base import PROG, print_line, resolve_targets
 
 WATCH_USAGE = "watch [NAME...] [--json] [--since SEQ | --initial] [--exec CMD]"
-DEFAULT_SOCKET = "http.sock"     # where pv-http listens for listeners that call back
+DEFAULT_SOCKET = ".pv-http.sock"   # in DIR: pv-http's default socket (pv-http(1))
 LISTEN_USAGE = ("listen [--events LIST] [--buffer N] [--pool NAME] [--cursor FILE] "
                 "[--server-url URL] -- CMD [ARG...]")
 
@@ -149,7 +149,7 @@ def do_listen(ctx, args):
 
 def listener_environment(environ, pool, url, scandir):
     """supervisord's variables for a listener.  SUPERVISOR_SERVER_URL: --server-url,
-    else the one inherited, else pv-http's socket in DIR/.pv-scan (superlance's
+    else the one inherited, else pv-http's default socket in DIR (superlance's
     listeners refuse to start without one, even those that never call back)."""
     env = dict(environ)
     env.update({"SUPERVISOR_ENABLED": "1", "SUPERVISOR_PROCESS_NAME": pool,
@@ -157,6 +157,6 @@ def listener_environment(environ, pool, url, scandir):
     if url:
         env["SUPERVISOR_SERVER_URL"] = url
     elif not env.get("SUPERVISOR_SERVER_URL"):
-        socket = os.path.join(os.path.abspath(scandir), ".pv-scan", DEFAULT_SOCKET)
+        socket = os.path.join(os.path.abspath(scandir), DEFAULT_SOCKET)
         env["SUPERVISOR_SERVER_URL"] = "unix://" + socket
     return env
