@@ -60,7 +60,8 @@ def line_seq(line):
 
 def quote(text):
     """``text`` as a JSON string (the few characters names and reasons can hold)."""
-    if any(ch in _QUOTE or ch < " " for ch in text):
+    # The common case (a plain name) is checked in C; the loop is for the rest.
+    if not (text.isprintable() and '"' not in text and "\\" not in text):
         text = "".join(_QUOTE.get(ch) or ("\\u%04x" % ord(ch) if ch < " " else ch)
                        for ch in text)
     return '"' + text + '"'
@@ -124,14 +125,12 @@ class Journal:
     def append(self, event, service="", pid=0, frm="", to="", instance=None, **fields):
         """Write one record; never raises (a failure is kept in ``failed``)."""
         seq = self.seq + 1
-        parts = ['{"seq":%d,"time":%.6f,"event":"%s","service":%s' % (
-            seq, self.clock(), event, quote(service))]
-        if instance is not None:
-            parts.append('"instance":%d' % instance)
-        parts.append('"pid":%d,"from":"%s","to":"%s"' % (pid, frm, to))
+        text = '{"seq":%d,"time":%.6f,"event":"%s","service":%s%s,"pid":%d,"from":"%s",' \
+            '"to":"%s"' % (seq, self.clock(), event, quote(service),
+                           "" if instance is None else ',"instance":%d' % instance, pid, frm, to)
         for key, item in fields.items():
-            parts.append('"%s":%s' % (key, value(item)))
-        data = (",".join(parts) + "}\n").encode("utf-8", "surrogateescape")
+            text += ',"%s":%s' % (key, value(item))
+        data = (text + "}\n").encode("utf-8", "surrogateescape")
         try:
             if self.written >= self.size:
                 self._rotate()
