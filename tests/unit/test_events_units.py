@@ -210,3 +210,43 @@ def test_a_listener_learns_from_state_from_the_records_before_its_start(tmp_path
         (2, "PROCESS_STATE_STARTING", "processname:web groupname:web from_state:STOPPED tries:0")]
     assert warnings == ["event buffer overflowed (buffer 2): discarded event 0 "
                         "(PROCESS_STATE_STOPPING)"]
+
+
+class FakeUnit:
+    """What the Recorder reads of a unit."""
+
+    def __init__(self):
+        from pv.status import State
+        from pv.supervise import policy
+        self.label, self.instance, self.want = "D/web", None, "up"
+        self.record = State(supervisor=1)
+        self.record.exit_code, self.record.exit_signal, self.record.fails = 3, None, 1
+        self.policy = policy.Policy()
+
+    def current_pid(self):
+        return 7
+
+
+def test_steps_of_a_transition_table_become_records(tmp_path):
+    from pv.events.hook import Recorder
+    rec = Recorder(str(tmp_path), "D/", "")
+    rec.open()
+    unit = FakeUnit()
+    rec.step(unit, "down", "u", "starting", [("cancel",), ("spawn",)])     # nothing yet
+    rec.step(unit, "starting", "spawned", "running", [("got_term", False)])
+    rec.step(unit, "running", "run-exited", "down", [("want", "down"), ("cancel",)])
+    unit.want = "down"
+    rec.step(unit, "down", "u", "down", [("want", "up")])                 # no change of phase
+    unit.want = "up"
+    rec.step(unit, "running", "d", "stopping", [("want", "down"), ("signal_all", 15)])
+    rec.step(unit, "stopping", "kill-timer", "stopping", [("signal_all", 9)])
+    rec.close()
+    got = [json.loads(x) for x in lines(str(tmp_path))]
+    assert [(r["event"], r["from"], r["to"]) for r in got] == [
+        ("spawn", "starting", "running"), ("exit", "running", "down"),
+        ("want", "running", "running"), ("down", "running", "down"),
+        ("want", "down", "down"), ("want", "running", "running"),
+        ("stop", "running", "stopping"), ("kill", "stopping", "stopping")]
+    assert got[1]["code"] == 3 and got[1]["expected"] is False
+    assert got[2]["by"] == "policy" and got[4]["by"] == "u" and got[5]["by"] == "d"
+    assert got[6]["signal"] == 15 and got[7]["signal"] == 9

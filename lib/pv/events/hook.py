@@ -20,6 +20,25 @@ def exit_status_code(code, signum):
     return 128 + signum if signum else (code or 0)
 
 
+# The record a change of phase makes (pv-events(5)); the others are named by the phase.
+PHASE_WHY = {"starting": "spawn", "running": "spawn", "stopping": "stop",
+             "stopping-leftovers": "cleanup", "finishing": "finish"}
+
+
+def step_why(old, event, new):
+    """The name of the record for a step from ``old`` to ``new`` on ``event``, or None
+    (a step that changes no phase, or one the next step describes better)."""
+    if event == "spawned":
+        return "spawn"
+    if new == old:
+        return None
+    if new == "starting" and event != "spawned":
+        return None           # the spawn effect follows: its "spawned" step is the record
+    if old == "starting" and new == "running":
+        return "up"
+    return PHASE_WHY.get(new, new)
+
+
 class Recorder:
     """The journal of one supervisor process, and how it names its units."""
 
@@ -52,6 +71,26 @@ class Recorder:
                 fields["delay"] = round(max(0.0, record.next_try - time.time()), 3)
         self.journal.append(why, self.name(unit.label, unit.instance), unit.current_pid(),
                             frm, to, unit.instance, **fields)
+
+    def step(self, unit, old, event, new, effects):
+        """The records of one step of a transition table (``table.step``'s
+        ``(old, event) -> (new, effects)``), written before its effects run: the
+        exit, the want changes the effects make, then the change of phase."""
+        if event == "run-exited":
+            self.transition(unit, old, new, EXIT_EVENT, {})
+        for effect in effects:
+            if effect[0] == "want" and effect[1] != unit.want:
+                by = event if len(event) == 1 else (
+                    "shutdown" if event == "shutdown" else "policy")
+                self.transition(unit, old, old, "want", {"want": effect[1], "was": unit.want,
+                                                         "by": by})
+        if event == "kill-timer":
+            self.transition(unit, old, new, "kill", {"signal": 9})
+        why = step_why(old, event, new)
+        if why is not None:
+            fields = {"signal": e[1] for e in effects if e[0] == "signal_all"} \
+                if why == "stop" else {}
+            self.transition(unit, old, new, why, fields)
 
     def service(self, event, service):
         """``added`` or ``removed`` for a Service (one record per instance)."""
