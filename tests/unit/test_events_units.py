@@ -243,7 +243,7 @@ def test_steps_of_a_transition_table_become_records(tmp_path):
     rec.close()
     got = [json.loads(x) for x in lines(str(tmp_path))]
     assert [(r["event"], r["from"], r["to"]) for r in got] == [
-        ("spawn", "starting", "running"), ("exit", "running", "down"),
+        ("spawn", "down", "running"), ("exit", "running", "exited"),
         ("want", "running", "running"), ("down", "running", "down"),
         ("want", "down", "down"), ("want", "running", "running"),
         ("stop", "running", "stopping"), ("kill", "stopping", "stopping")]

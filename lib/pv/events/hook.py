@@ -46,6 +46,7 @@ class Recorder:
         self.journal = Journal(directory, time.time)
         self.base_label = base_label      # a unit label starts with this ...
         self.base_name = base_name        # ... which the record shows as this
+        self.spawning = {}                # unit -> its phase when a table step asked to spawn
 
     def open(self):
         """OSError if the directory cannot be made or current cannot be opened."""
@@ -76,8 +77,11 @@ class Recorder:
         """The records of one step of a transition table (``table.step``'s
         ``(old, event) -> (new, effects)``), written before its effects run: the
         exit, the want changes the effects make, then the change of phase."""
+        if event == "config":       # not a table event: the digest changed at a start
+            self.transition(unit, old, new, "config", {})
+            return
         if event == "run-exited":
-            self.transition(unit, old, new, EXIT_EVENT, {})
+            self.transition(unit, old, "exited", EXIT_EVENT, {})
         for effect in effects:
             if effect[0] == "want" and effect[1] != unit.want:
                 by = event if len(event) == 1 else (
@@ -87,6 +91,10 @@ class Recorder:
         if event == "kill-timer":
             self.transition(unit, old, new, "kill", {"signal": 9})
         why = step_why(old, event, new)
+        if ("spawn",) in effects:       # recorded at "spawned", from the phase before
+            self.spawning[unit] = old
+        elif why == "spawn":
+            old = self.spawning.pop(unit, old)
         if why is not None:
             fields = {"signal": e[1] for e in effects if e[0] == "signal_all"} \
                 if why == "stop" else {}
