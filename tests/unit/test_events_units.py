@@ -222,6 +222,7 @@ class FakeUnit:
         self.record = State(supervisor=1)
         self.record.exit_code, self.record.exit_signal, self.record.fails = 3, None, 1
         self.policy = policy.Policy()
+        self.session = 7
 
     def current_pid(self):
         return 7

@@ -70,7 +70,10 @@ class Recorder:
             fields["tries"] = record.fails
             if why == "backoff" and record.next_try:
                 fields["delay"] = round(max(0.0, record.next_try - time.time()), 3)
-        self.journal.append(why, self.name(unit.label, unit.instance), unit.current_pid(),
+        pid = unit.current_pid()
+        if why == EXIT_EVENT and not pid:
+            pid = unit.session      # a unit that forgets its run before the step: its group
+        self.journal.append(why, self.name(unit.label, unit.instance), pid,
                             frm, to, unit.instance, **fields)
 
     def step(self, unit, old, event, new, effects):
