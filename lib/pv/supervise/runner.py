@@ -11,10 +11,14 @@ import os
 
 from pv import diag, servicedir
 from pv.supervise import procs
+from pv.supervise.host import Host
 from pv.supervise.loop import Loop
+from pv.supervise.states import Event, Phase
 
 
-class Runner:
+class Runner(Host):
+    """The host (host.Host) of pv-run and of pv-scan."""
+
     def __init__(self, prog):
         self.prog = prog
         self.loop = Loop()
@@ -31,6 +35,8 @@ class Runner:
         self._in_stop_pass = self._stop_again = False
         self._notify_pending = False
         self._table, self._table_iteration = {}, -1
+        self._marks, self._marks_iteration = {}, -1
+        self.on_entry_gone = None      # pv-scan: called with an entry once all of it is gone
         self.child_nofile = None       # the soft RLIMIT_NOFILE to give services, if we raised ours
         self.loop.on_signal(signal.SIGCHLD, self._on_sigchld)
         self.notifier = None
@@ -55,6 +61,14 @@ class Runner:
             self._table_iteration = self.loop.iteration
         return self._table
 
+    def marked(self, marker):
+        if self._marks_iteration != self.loop.iteration:
+            self._marks = _marker_index(self.proc_table())
+            self._marks_iteration = self.loop.iteration
+        table = self.proc_table()
+        found = procs.with_descendants(table, self._marks.get(marker, ()))
+        return {pid for pid in found if pid in table and not table[pid].zombie}
+
     def _on_sigchld(self, signum):
         for pid, status in procs.reap():
             callback = self._owners.pop(pid, None)
@@ -66,9 +80,9 @@ class Runner:
                 service.loop.guard(unit.recheck)()
 
     # --- services ---------------------------------------------------------
-    def add(self, service):
-        """A Service, or every member of an Instances group."""
-        self.services.extend(getattr(service, "members", (service,)))
+    def add(self, entry):
+        """A Service, or an Instances group: each of its members."""
+        self.services.extend(entry.members)
         self._needs = None
 
     @property
@@ -85,6 +99,8 @@ class Runner:
             if not self.exiting:    # at shutdown the graph only shrinks: keep it
                 self._needs = None
         self._waiting.discard(service)
+        if service.entry.gone and self.on_entry_gone is not None:
+            self.on_entry_gone(service.entry)
         if not self.services and (self.exiting or self.stop_when_empty):
             self.loop.stop()
         elif self.exiting:
@@ -140,12 +156,12 @@ class Runner:
             self._notify_pending = True
             self.loop.call_later(0, self._notify_now)
         if service is not None:
-            if service.main.phase == "waiting":
+            if service.main.phase == Phase.WAITING:
                 self._waiting.add(service)
             else:
                 self._waiting.discard(service)
         for other in list(self._waiting):
-            other.loop.guard(other.main.handle)("needs-met")
+            other.loop.guard(other.main.handle)(Event.NEEDS_MET)
 
     def _notify_now(self):
         self._notify_pending = False
@@ -187,3 +203,23 @@ class Runner:
 
     def close(self):
         self.loop.close()
+
+
+def _marker_index(table):
+    """{b"PV_SERVICE=DIR": {pids whose environment holds it}} over ``table``:
+    each environment read once, whatever the number of services asking."""
+    prefix = (servicedir.MARKER_VAR + "=").encode()
+    index = {}
+    for pid, proc in table.items():
+        if proc.zombie:
+            continue
+        try:
+            with open("/proc/%d/environ" % pid, "rb") as f:
+                env = f.read()
+        except OSError:
+            continue
+        if prefix in env:
+            for entry in env.split(b"\0"):
+                if entry.startswith(prefix):
+                    index.setdefault(entry, set()).add(pid)
+    return index
