@@ -15,14 +15,11 @@ from pv import servicedir, status
 from pv.signames import signal
 from pv.supervise import execknobs, policy, procs, readiness, spawn, table
 from pv.supervise.knobs import Knobs
-from pv.supervise.states import LIVE_PHASES, RUN_PHASES, RUNIT_STATE, Event, Phase, Want, shown
+from pv.supervise.leftovers import POLL_FIRST_SECS, Leftovers
+from pv.supervise.records import RETRY_FIRST_SECS, Records
+from pv.supervise.states import RUN_PHASES, Event, Phase, Want
 from pv.status import RunitStatus, State
 from pv.supervise.supervisedir import SuperviseDir
-
-POLL_FIRST_SECS = 0.005   # leftovers that are not our children: poll, backing off
-POLL_CAP_SECS = 0.25
-RETRY_FIRST_SECS = 0.1    # records that could not be written (ENOSPC): again after
-RETRY_CAP_SECS = 5.0
 
 
 class Facts:
@@ -55,7 +52,7 @@ class Facts:
     reason = property(lambda self: self.u.failure)
 
 
-class Unit:
+class Unit(Leftovers, Records):
     """One service directory under supervision (a service, or its logger)."""
 
     def __init__(self, path, label, service, host, is_log=False, instance=None):
@@ -182,15 +179,6 @@ class Unit:
         except OSError:
             pass  # it has exited; its SIGCHLD is on the way
 
-    def _signal_all(self, signum):
-        """Send ``signum`` (then CONT, so stopped processes see it) to everything of the run."""
-        # The group gets one killpg; only those that left it are signalled one
-        # by one (a shell that traps TERM must not see it twice).
-        pids = procs.outside_group(self._leftovers(), self.session)
-        procs.signal_pids(pids, signum, group=self.session)
-        if signum not in (signal.SIGKILL, signal.SIGCONT):
-            procs.signal_pids(pids, signal.SIGCONT, group=self.session)
-
     def _kill_finish(self):
         if self.finish is not None:
             procs.signal_pids((), signal.SIGKILL, group=self.finish.pid)
@@ -214,18 +202,6 @@ class Unit:
             self._poll.cancel()
             self._poll = None
 
-    def _schedule_poll(self):
-        if self._poll is not None:
-            self._poll.cancel()
-        self._poll = self.loop.call_later(self._poll_delay, self.recheck)
-        self._poll_delay = min(self._poll_delay * 2, POLL_CAP_SECS)
-
-    def _forget_session(self):
-        self._poll_delay = POLL_FIRST_SECS
-        self.session = self.leftover_pid = 0
-        self.adopting = False
-
-    # --- what the children and helpers tell us -------------------------------------
     def track(self, pid, callback):
         """Have ``callback(status)`` called, guarded, once ``pid`` is reaped."""
         self.host.track(pid, self.loop.guard(callback))
@@ -278,107 +254,6 @@ class Unit:
                            stdout=self.stdout, spec=self.exec_spec,
                            nofile=self.host.child_nofile)
 
-    # --- leftovers ------------------------------------------------------------------
-    def _leftovers(self):
-        """Live pids of the run: its session, its descendants, marked orphans."""
-        if not self.adopting and self.run is None and \
-                procs.nothing_left(self.session, self.host.known_pids()):
-            return set()
-        table_ = self.host.proc_table()
-        if not table_:   # no /proc: the process group is all we can see
-            alive = procs.group_exists(self.session) if self.session else False
-            return {self.session} if alive else set()
-        mine = procs.belonging(table_, self.session, self.marker, self.host.known_pids())
-        if self.adopting:   # left by a supervisor that died: reparented anywhere
-            mine |= self.host.marked(self.marker)
-        return mine
-
-    def look_for_leftovers(self):
-        """The leftovers now, remembering the pid the records show for them."""
-        left = self._leftovers()
-        self.leftover_pid = min(left) if left else 0
-        return left
-
-    def recheck(self):
-        """Called on a poll timer and after any child is reaped: are leftovers gone?"""
-        if self.phase != Phase.CLEANUP:
-            return      # cheap: pv-scan asks every unit after every reaped child
-        left = self._leftovers()
-        if not left:
-            self.handle(Event.LEFTOVERS_GONE)
-            return
-        if self.leftover_pid not in left:
-            self.leftover_pid = min(left)
-            self.publish()
-        if self._poll is None or self._poll.cancelled:
-            self._schedule_poll()
-
-    # --- records ----------------------------------------------------------------------
-    def current_pid(self):
-        """The pid the status files show: run, then leftovers, then finish."""
-        if self.phase in LIVE_PHASES and self.run is not None:
-            return self.run.pid
-        if self.phase == Phase.CLEANUP:
-            return self.leftover_pid
-        if self.phase == Phase.FINISHING and self.finish is not None:
-            return self.finish.pid
-        return 0
-
-    def publish(self):
-        """Rewrite supervise/ if what it shows changed, then tell the service.
-
-        A write that fails (ENOSPC, EROFS) is not taken as written: it is
-        tried again at the next change and on a timer backing off to 5 s."""
-        pid = self.current_pid()
-        state = RUNIT_STATE[self.phase]
-        runit = RunitStatus(self.runit.changed_ns, pid, self.paused,
-                            self.want == Want.UP, self.got_term, state)
-        if (pid, state) != (self.runit.pid, self.runit.state):
-            runit.changed_ns = time.time_ns()
-        record = self.record
-        record.state = shown(self.phase)
-        if record.pid != pid:
-            proc = procs.read_proc(pid) if pid else None
-            record.pid_start = proc.start if proc else 0
-        record.pid = pid
-        record.want = self.want
-        record.since = runit.changed_ns / 1e9
-        line = record.to_json()
-        if runit == self.runit and line == self._published:
-            return
-        self.runit = runit
-        try:
-            self.sv.publish(runit, record)
-        except OSError as exc:
-            self._published = None
-            self._write_failed(exc)
-        else:
-            self._published = line
-            if self._retry is not None:
-                self._retry.cancel()
-                self._retry, self._retry_delay = None, RETRY_FIRST_SECS
-        self.service.unit_changed(self)
-
-    def _write_failed(self, exc):
-        if self._retry is None:     # once per spell of failures, not at every retry
-            self.host.report(self, "warning", "unable to write %s: %s"
-                             % (self.sv.path, exc.strerror))
-        else:
-            self._retry.cancel()
-        self._retry = self.loop.call_later(self._retry_delay, self._retry_publish)
-        self._retry_delay = min(self._retry_delay * 2, RETRY_CAP_SECS)
-
-    def _retry_publish(self):
-        if self._published is None:
-            self.publish()
-
-    def release(self):
-        """Supervision ends: no timer of ours may fire any more."""
-        self._cancel()
-        if self._retry is not None:
-            self._retry.cancel()
-
-
 def _setter(name):
     return lambda unit, value: unit._set(name, value)
 
@@ -397,10 +272,10 @@ EFFECTS = {
     "ready_since": lambda unit, on: setattr(unit.record, "ready_since",
                                             time.time() if on else None),
     "spawn": Unit._spawn, "finish": Unit._spawn_finish,
-    "signal_run": Unit._signal_run, "signal_all": Unit._signal_all,
+    "signal_run": Unit._signal_run, "signal_all": Leftovers._signal_all,
     "kill_finish": Unit._kill_finish,
     "arm": Unit._arm, "disarm": Unit._disarm, "later": Unit._later, "cancel": Unit._cancel,
-    "poll": Unit._schedule_poll, "forget_session": Unit._forget_session,
+    "poll": Leftovers._schedule_poll, "forget_session": Leftovers._forget_session,
     "fatal": lambda unit: unit.service.unit_fatal(unit),
 }
 """Effect name -> how a Unit carries it out: a fixed table, never a getattr by name."""
