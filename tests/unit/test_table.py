@@ -12,7 +12,8 @@ import pytest
 
 from pv.supervise import policy
 from pv.supervise.states import REST_PHASES, Event, Phase, Want
-from pv.supervise.table import COLUMNS, GRID, TABLE, Facts, step
+from pv.supervise.facts import Facts, UnitFacts
+from pv.supervise.table import COLUMNS, GRID, TABLE, step
 
 TERM, KILL = signal.SIGTERM, signal.SIGKILL
 
@@ -112,7 +113,6 @@ class World:
             return Event.SPAWN_FAILED
         self.run = Run(self.clock, self.options["ignores_term"], self.options["children"])
         self.runs.append(self.run)
-        self.stop_asked = False
         return Event.SPAWNED
 
     def _signal(self, signum, run_only=False):
@@ -208,6 +208,11 @@ def test_no_cell_raises(variant):
         new, effects, why = step(phase, event, Facts(**variant))
         assert new in Phase.ALL and isinstance(why, str)
         assert all(isinstance(e, tuple) and isinstance(e[0], str) for e in effects)
+
+
+def test_a_unit_offers_every_fact_the_table_may_read():
+    names = {name for name in vars(Facts) if not name.startswith("_")}
+    assert names and names <= set(vars(UnitFacts))
 
 
 def test_facts_reject_unknown_names():

@@ -3,7 +3,7 @@
 ``step`` returns ``(phase, effects, why)``: the next phase, the effects the
 ``Unit`` carries out in order (plain tuples, below), and a short reason for
 the event record.  It does no I/O and reads no clock: everything a decision
-needs comes in ``facts`` (see ``Facts``), so every transition can be tested
+needs comes in ``facts`` (see facts.py), so every transition can be tested
 in microseconds from a history of events.
 
 ``GRID`` is the table itself, one row per event, one column per phase: every
@@ -33,37 +33,6 @@ from pv.supervise import policy
 from pv.supervise.states import Event, Phase, Want
 
 RUN = (Phase.STARTING, Phase.RUNNING, Phase.READY)
-
-
-class Facts:
-    """What the table may know.  The Unit gives an object with these attributes,
-    computing the costly ones (leftovers, needs_met, knob values) only when
-    read; tests give a plain ``Facts(**values)``."""
-
-    want = Want.UP
-    fails = 0                # failed starts in a row so far
-    is_log = False
-    policy = policy.Policy()
-    uptime = 0.0             # seconds the run that ended had lived
-    exit_code = None
-    exit_signal = None
-    stop_asked = False       # the user asked for the stop (d, x, t, k): not a crash
-    adopting = False         # cleaning up after an earlier supervisor
-    leftovers = frozenset()  # live pids of the service (after run, or at begin)
-    finish_present = False
-    needs_met = True
-    readiness = ""           # the run's readiness method, once spawned
-    start_timeout = 0.0
-    kill_timeout = 10.0
-    finish_timeout = 5.0
-    down_signal = signal.SIGTERM
-    reason = ""              # why a spawn failed
-
-    def __init__(self, **values):
-        for name, value in values.items():
-            if not hasattr(Facts, name):
-                raise TypeError("no such fact: %s" % name)
-            setattr(self, name, value)
 
 
 WANT_OF = {Event.UP: Want.UP, Event.DOWN: Want.DOWN, Event.ONCE: Want.DOWN,

@@ -14,42 +14,13 @@ import time
 from pv import servicedir, status
 from pv.signames import signal
 from pv.supervise import execknobs, policy, procs, readiness, spawn, table
+from pv.supervise.facts import UnitFacts
 from pv.supervise.knobs import Knobs
 from pv.supervise.leftovers import POLL_FIRST_SECS, Leftovers
 from pv.supervise.records import RETRY_FIRST_SECS, Records
 from pv.supervise.states import RUN_PHASES, Event, Phase, Want
 from pv.status import RunitStatus, State
 from pv.supervise.supervisedir import SuperviseDir
-
-
-class Facts:
-    """``table.Facts`` as a live view of one unit: each fact is read only when
-    the table asks for it (the /proc scan, the needs graph, the knobs)."""
-
-    __slots__ = ("u",)
-
-    def __init__(self, unit):
-        self.u = unit
-
-    want = property(lambda self: self.u.want)
-    fails = property(lambda self: self.u.record.fails)
-    is_log = property(lambda self: self.u.is_log)
-    policy = property(lambda self: self.u.policy)
-    uptime = property(lambda self: self.u.uptime)
-    exit_code = property(lambda self: self.u.record.exit_code)
-    exit_signal = property(lambda self: self.u.record.exit_signal)
-    stop_asked = property(lambda self: self.u.stop_asked)
-    adopting = property(lambda self: self.u.adopting)
-    leftovers = property(lambda self: self.u.look_for_leftovers())
-    finish_present = property(lambda self: os.access(
-        os.path.join(self.u.path, servicedir.FINISH), os.X_OK))
-    needs_met = property(lambda self: self.u.service.may_start(self.u))
-    readiness = property(lambda self: self.u.readiness.kind)
-    start_timeout = property(lambda self: self.u.knobs.start_timeout_secs())
-    kill_timeout = property(lambda self: self.u.knobs.kill_timeout_secs())
-    finish_timeout = property(lambda self: self.u.knobs.finish_timeout_secs())
-    down_signal = property(lambda self: self.u.knobs.down_signal())
-    reason = property(lambda self: self.u.failure)
 
 
 class Unit(Leftovers, Records):
@@ -69,7 +40,7 @@ class Unit(Leftovers, Records):
         self.sv = SuperviseDir(own)
         self.marker = ("%s=%s" % (servicedir.MARKER_VAR, own)).encode()
         self.knobs = Knobs(path, lambda text: self.host.report(self, "warning", text))
-        self.facts = Facts(self)
+        self.facts = UnitFacts(self)
         self.phase = Phase.DOWN
         self.want = Want.UP
         self.run = self.finish = None     # spawn.Child objects
