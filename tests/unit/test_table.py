@@ -204,7 +204,7 @@ def test_every_cell_is_written_out():
      "is_log": True, "kill_timeout": 0.0, "exit_signal": 9},
 ])
 def test_no_cell_raises(variant):
-    for (phase, event), rule in TABLE.items():
+    for phase, event in TABLE:
         new, effects, why = step(phase, event, Facts(**variant))
         assert new in Phase.ALL and isinstance(why, str)
         assert all(isinstance(e, tuple) and isinstance(e[0], str) for e in effects)
@@ -357,7 +357,8 @@ def test_a_finish_that_hangs_is_killed():
 def test_a_finish_that_cannot_start_is_skipped():
     world = running_world(finish_present=True, finish_ok=False)
     world.die(after=3)
-    assert world.phase == Phase.RUNNING and world.warnings[-1].startswith("unable to start ./finish")
+    assert world.phase == Phase.RUNNING
+    assert world.warnings[-1].startswith("unable to start ./finish")
 
 
 def test_x_is_ignored_on_a_logger_but_shutdown_is_not():
@@ -418,7 +419,7 @@ def test_u_while_stopping_after_start_timeout_still_backs_off():
     assert world.phase == Phase.BACKOFF and world.fails == 3
 
 
-# --- signals -----------------------------------------------------------------------------------------
+# --- signals ------------------------------------------------------------------------------
 def test_p_and_c_pause_and_continue_a_live_run_only():
     world = running_world()
     world.send(Event.PAUSE)
