@@ -30,9 +30,9 @@ class Host:
         raise NotImplementedError
 
     def marked(self, marker):
-        """Live pids anywhere whose environment holds ``marker`` (b"PV_SERVICE=DIR"),
-        with their descendants.  Every environment is read at most once per
-        loop batch, however many services ask: 1000 adoptions cost one scan."""
+        """Live pids anywhere whose environment holds ``marker`` (b"PV_SERVICE=DIR").
+        Every environment is read at most once per loop batch, however many
+        services ask: 1000 adoptions cost one scan."""
         raise NotImplementedError
 
     def report(self, unit, level, text):

@@ -17,18 +17,22 @@ class Leftovers:
     """The leftovers half of ``unit.Unit``."""
 
     def _leftovers(self):
-        """Live pids of the run: its session, its descendants, marked orphans."""
-        if not self.adopting and self.run is None and \
-                procs.nothing_left(self.session, self.host.known_pids()):
+        """Live pids of the run: its session, its descendants, marked orphans;
+        when adopting, also marked processes anywhere (reparented elsewhere)."""
+        marked = ()
+        if self.adopting:     # cheap when nothing carries the marker: no table
+            marked = self.host.marked(self.marker)
+            if not marked and not (self.session and procs.group_exists(self.session)):
+                return set()
+        elif self.run is None and procs.nothing_left(self.session, self.host.known_pids()):
             return set()
-        table_ = self.host.proc_table()
-        if not table_:   # no /proc: the process group is all we can see
+        table = self.host.proc_table()
+        if not table:   # no /proc: the process group is all we can see
             alive = procs.group_exists(self.session) if self.session else False
             return {self.session} if alive else set()
-        mine = procs.belonging(table_, self.session, self.marker, self.host.known_pids())
-        if self.adopting:   # left by a supervisor that died: reparented anywhere
-            mine |= self.host.marked(self.marker)
-        return mine
+        mine = procs.belonging(table, self.session, self.marker, self.host.known_pids())
+        found = procs.with_descendants(table, marked)
+        return mine | {pid for pid in found if pid in table and not table[pid].zombie}
 
     def look_for_leftovers(self):
         """The leftovers now, remembering the pid the records show for them."""

@@ -63,11 +63,9 @@ class Runner(Host):
 
     def marked(self, marker):
         if self._marks_iteration != self.loop.iteration:
-            self._marks = _marker_index(self.proc_table())
+            self._marks = _marker_index()
             self._marks_iteration = self.loop.iteration
-        table = self.proc_table()
-        found = procs.with_descendants(table, self._marks.get(marker, ()))
-        return {pid for pid in found if pid in table and not table[pid].zombie}
+        return set(self._marks.get(marker, ()))
 
     def _on_sigchld(self, signum):
         for pid, status in procs.reap():
@@ -205,19 +203,25 @@ class Runner(Host):
         self.loop.close()
 
 
-def _marker_index(table):
-    """{b"PV_SERVICE=DIR": {pids whose environment holds it}} over ``table``:
-    each environment read once, whatever the number of services asking."""
+def _marker_index():
+    """{b"PV_SERVICE=DIR": {pids whose environment holds it}} of the system:
+    each environment read once, whatever the number of services asking, and
+    no process table built when nothing is marked (a zombie's is empty)."""
     prefix = (servicedir.MARKER_VAR + "=").encode()
     index = {}
-    for pid, proc in table.items():
-        if proc.zombie:
+    try:
+        names = os.listdir("/proc")
+    except OSError:
+        return index
+    for name in names:
+        if not name.isdigit():
             continue
         try:
-            with open("/proc/%d/environ" % pid, "rb") as f:
+            with open("/proc/%s/environ" % name, "rb") as f:
                 env = f.read()
         except OSError:
             continue
+        pid = int(name)
         if prefix in env:
             for entry in env.split(b"\0"):
                 if entry.startswith(prefix):
