@@ -13,7 +13,9 @@ import pytest
 from pv.supervise import policy
 from pv.supervise.states import REST_PHASES, Event, Phase, Want
 from pv.supervise.facts import Facts, UnitFacts
-from pv.supervise.table import COLUMNS, GRID, TABLE, step
+from pv.supervise.table import COLUMNS, GRID, step
+
+TABLE = {(phase, event): row[i] for event, row in GRID.items() for i, phase in enumerate(COLUMNS)}
 
 TERM, KILL = signal.SIGTERM, signal.SIGKILL
 

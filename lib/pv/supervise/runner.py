@@ -15,6 +15,8 @@ from pv.supervise.host import Host
 from pv.supervise.loop import Loop
 from pv.supervise.states import Event, Phase
 
+ENVIRON_BUFFER = 1 << 16     # most environments fit; longer ones are read whole
+
 
 class Runner(Host):
     """The host (host.Host) of pv-run and of pv-scan."""
@@ -213,17 +215,21 @@ def _marker_index():
         names = os.listdir("/proc")
     except OSError:
         return index
+    # One buffer for all: a bytes object per process would leave pv-scan's
+    # heap fragmented for good after one scan of a busy system.
+    buf = bytearray(ENVIRON_BUFFER)
     for name in names:
         if not name.isdigit():
             continue
         try:
-            with open("/proc/%s/environ" % name, "rb") as f:
-                env = f.read()
+            with open("/proc/%s/environ" % name, "rb", buffering=0) as f:
+                size = f.readinto(buf)
+                if buf.find(prefix, 0, size) < 0 and size < len(buf):
+                    continue
+                env = bytes(buf[:size]) + (f.read() if size == len(buf) else b"")
         except OSError:
             continue
-        pid = int(name)
-        if prefix in env:
-            for entry in env.split(b"\0"):
-                if entry.startswith(prefix):
-                    index.setdefault(entry, set()).add(pid)
+        for entry in env.split(b"\0"):
+            if entry.startswith(prefix):
+                index.setdefault(entry, set()).add(int(name))
     return index

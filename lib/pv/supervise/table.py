@@ -43,8 +43,7 @@ def step(phase, event, facts):
     """(next phase, [effects], why) for ``event`` in ``phase``."""
     if event == Event.EXIT and facts.is_log:
         return phase, [], "x is ignored on a logger"
-    rule = TABLE[phase, event]
-    new, effects, why = rule(phase, event, facts)
+    new, effects, why = GRID[event][COLUMN[phase]](phase, event, facts)
     want = WANT_OF.get(event)
     if want is not None:
         effects.insert(0, ("want", want))
@@ -286,4 +285,5 @@ for _letter in Event.SIGNAL_LETTERS:
     GRID[_letter] = (_, send, send, send, send, _, _, _, _, _)
 del _letter
 
-TABLE = {(phase, event): row[i] for event, row in GRID.items() for i, phase in enumerate(COLUMNS)}
+# A row and a column index, not a dict of 300 pairs: pv-scan keeps this in memory.
+COLUMN = {phase: i for i, phase in enumerate(COLUMNS)}
