@@ -37,7 +37,7 @@ class Runner(Host):
         self._in_stop_pass = self._stop_again = False
         self._notify_pending = False
         self._table, self._table_iteration = {}, -1
-        self._marks, self._marks_iteration = {}, -1
+        self._marks = None             # (markers, {marker: pids}) during one batch
         self.on_entry_gone = None      # pv-scan: called with an entry once all of it is gone
         self.child_nofile = None       # the soft RLIMIT_NOFILE to give services, if we raised ours
         self.loop.on_signal(signal.SIGCHLD, self._on_sigchld)
@@ -64,10 +64,19 @@ class Runner(Host):
         return self._table
 
     def marked(self, marker):
-        if self._marks_iteration != self.loop.iteration:
-            self._marks = _marker_index()
-            self._marks_iteration = self.loop.iteration
-        return set(self._marks.get(marker, ()))
+        if self._marks is None or marker not in self._marks[0]:
+            # Only our own services' markers are kept (another supervisor's
+            # thousands of services must not cost this one memory), and only
+            # until the batch is over.
+            wanted = {unit.marker for service in self.services for unit in service.units()}
+            wanted.add(marker)
+            if self._marks is None:
+                self.loop.call_later(0, self._forget_marks)
+            self._marks = (wanted, _marker_index(wanted))
+        return set(self._marks[1].get(marker, ()))
+
+    def _forget_marks(self):
+        self._marks = None
 
     def _on_sigchld(self, signum):
         for pid, status in procs.reap():
@@ -205,10 +214,10 @@ class Runner(Host):
         self.loop.close()
 
 
-def _marker_index():
-    """{b"PV_SERVICE=DIR": {pids whose environment holds it}} of the system:
-    each environment read once, whatever the number of services asking, and
-    no process table built when nothing is marked (a zombie's is empty)."""
+def _marker_index(wanted):
+    """{marker: {pids whose environment holds it}} for each of ``wanted``
+    (b"PV_SERVICE=DIR"): each environment read once, whatever the number of
+    services asking, and no process table built (a zombie's is empty)."""
     prefix = (servicedir.MARKER_VAR + "=").encode()
     index = {}
     try:
@@ -230,6 +239,6 @@ def _marker_index():
         except OSError:
             continue
         for entry in env.split(b"\0"):
-            if entry.startswith(prefix):
+            if entry in wanted:
                 index.setdefault(entry, set()).add(int(name))
     return index
