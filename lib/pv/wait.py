@@ -135,5 +135,10 @@ def _reached_now(listener, condition, old_pids):
         raise NotSupervised(service)
     if not listener.armed:
         return False
-    state, runit = read_records(service)
+    try:
+        state, runit = read_records(service)
+    except NotSupervised:
+        # Locked and listening, but its first record is not written yet (it is
+        # still looking for what a predecessor left running): not yet.
+        return False
     return reached(condition, state, runit, old_pids.get(service, 0))
