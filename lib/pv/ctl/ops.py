@@ -10,7 +10,7 @@ service: only ``d`` escalates.)
 
 import time
 
-from pv.diag import PvError, TempError, UsageError
+from pv.diag import PvError, UsageError
 
 VERB_LETTERS = {"start": "u", "stop": "d", "restart": "du", "once": "o"}
 VERB_CONDITION = {"start": "ready", "stop": "down", "restart": "ready", "once": "ready"}
@@ -108,7 +108,7 @@ def act(verb, targets, wait_secs=DEFAULT_WAIT_SECS, wait=True, explicit=False):
     timed_out = []
     try:
         if listeners:
-            left = _wait_all(waiting, listeners, VERB_CONDITION[verb], deadline, old_pids)
+            left = waiting.wait_all(listeners, VERB_CONDITION[verb], deadline, old_pids)
             for path, exc in left:
                 if exc is None:
                     timed_out.append(by_path[path])
@@ -119,18 +119,6 @@ def act(verb, targets, wait_secs=DEFAULT_WAIT_SECS, wait=True, explicit=False):
             listener.close()
     bad = {t.path for t in timed_out} | {t.path for t, _ in failures}
     return [t for t in targets if t.path not in bad], timed_out, failures
-
-
-def _wait_all(waiting, listeners, condition, deadline, old_pids):
-    try:
-        return waiting.wait_all(listeners, condition, deadline, old_pids)
-    except NameError:
-        # pv.wait reports a supervisor that vanished mid-wait through a name
-        # it does not import; until that is fixed, judge each one ourselves.
-        from pv import control
-        return [(ls.service, None if control.is_supervised(ls.service)
-                 else TempError("wait for", ls.service, "supervisor exited"))
-                for ls in listeners]
 
 
 def signal_all(targets, letter):
