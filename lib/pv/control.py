@@ -9,9 +9,10 @@ import os
 
 from pv.diag import NotSupervised, TempError, reason_of
 from pv.servicedir import CONTROL_FIFO, OK_FIFO, supervise_dir
+from pv.signames import signal
 
 # Letters that only deliver a signal to the service's main process, by name
-# (the signal module is imported only by the supervisor, which sends them).
+# (pv.signames: the C module _signal, which costs nothing to import).
 SIGNAL_LETTERS = {
     "p": "SIGSTOP",
     "c": "SIGCONT",
@@ -30,7 +31,6 @@ LETTERS = STATE_LETTERS + "".join(SIGNAL_LETTERS)
 
 def letter_signal(letter):
     """The signal number a signal letter delivers."""
-    from pv.signames import signal
     return getattr(signal, SIGNAL_LETTERS[letter])
 
 
