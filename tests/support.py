@@ -16,6 +16,9 @@ BIN = os.path.join(TOP, "bin")
 SHORT_TIMEOUT = 10.0     # a state that should come at once
 LONG_TIMEOUT = 30.0      # a state that takes a few restarts
 
+# The sleeper catches TERM, so a supervisor stopping it waits out timeout-kill
+# before SIGKILL: a short one keeps each teardown from costing the default 10 s.
+SLEEPER_TIMEOUT_KILL = "300\n"
 SLEEPER = """#!%s
 import os, signal, sys, time
 out = open(sys.argv[1] if len(sys.argv) > 1 else "signals", "a")
