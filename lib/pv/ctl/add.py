@@ -141,5 +141,5 @@ def delete(path):
 
 def rescan(scandir):
     """Write ``h`` to pv-scan's control FIFO; NotSupervised if pv-scan is not running."""
-    control.write_letters(os.path.join(scandir, SCAN_CONTROL), RESCAN_LETTER, scandir, verb="rescan",
-                  absent="pv-scan not running")
+    control.write_letters(os.path.join(scandir, SCAN_CONTROL), RESCAN_LETTER, scandir,
+                          verb="rescan", absent="pv-scan not running")
