@@ -25,8 +25,12 @@ SIGNAL_LETTERS = {
     "t": "SIGTERM",
     "k": "SIGKILL",
 }
-STATE_LETTERS = "udox"
+UP, DOWN, ONCE, EXIT = "u", "d", "o", "x"
+STATE_LETTERS = UP + DOWN + ONCE + EXIT
 LETTERS = STATE_LETTERS + "".join(SIGNAL_LETTERS)
+# pv-scan's own FIFO, D/.pv-scan/control, takes two letters.
+SCAN_RESCAN, SCAN_EXIT = "h", EXIT
+SIGNAL_BY_NAME = {name[3:]: letter for letter, name in SIGNAL_LETTERS.items()}   # HUP -> h
 
 
 def letter_signal(letter):

@@ -116,6 +116,29 @@ def test_lib_pv_has_no_import_cycle():
     assert find_cycle(graph(known)) is None, " -> ".join(find_cycle(graph(known)))
 
 
+def layer(name, known):
+    """"top" for pv and pv/*.py, else the package's name (cmd, ctl, log, ...)."""
+    parts = name.split(".")
+    if len(parts) == 1 or (len(parts) == 2 and not known[name].endswith("__init__.py")):
+        return "top"
+    return parts[1]
+
+
+# The edges between packages that lib/pv/README names; cmd may use any package.
+PACKAGE_EDGES = {("importer", "ctl"), ("ctl", "log")}
+
+
+def test_imports_point_from_cmd_to_the_packages_to_the_top():
+    known = modules(LIB)
+    crossing = set()
+    for name, targets in graph(known).items():
+        for target in targets:
+            edge = (layer(name, known), layer(target, known))
+            if edge[0] != edge[1] and edge[1] != "top" and edge[0] != "cmd":
+                crossing.add(edge)
+    assert crossing == PACKAGE_EDGES
+
+
 def test_a_cycle_is_found_through_a_function_level_import(tmp_path):
     files = {"pv/__init__.py": "",
              "pv/a.py": "from pv import b\n",

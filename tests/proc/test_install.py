@@ -76,6 +76,10 @@ def test_the_distribution_is_pv_supervise_with_every_command(venv):
     assert out.returncode == 0 and "Name: pv-supervise" in out.stdout, out.stdout
     for name in ("pv-run", "pv-scan", "pv-svc", "pv-ctl", "pv-log"):
         assert os.access(script(venv, name), os.X_OK), name
+    # supervise/ has no __init__.py: it must be installed all the same.
+    out = run([os.path.join(venv, "bin", "python"), "-c", "import pv.supervise.scan"],
+              cwd="/")
+    assert out.returncode == 0, out.stdout
 
 
 @pytest.mark.parametrize("env_path", [True, False], ids=["venv-on-PATH", "by-path-only"])

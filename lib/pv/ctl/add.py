@@ -15,9 +15,8 @@ import time
 
 from pv import control
 from pv.diag import PermanentError, TempError, reason_of
+from pv.servicedir import SCAN_CONTROL, SCAN_DIR
 
-SCAN_CONTROL = os.path.join(".pv-scan", "control")
-RESCAN_LETTER = "h"
 LOG_SUBDIR = "main"
 PV_LOG = "pv-log"
 
@@ -141,5 +140,5 @@ def delete(path):
 
 def rescan(scandir):
     """Write ``h`` to pv-scan's control FIFO; NotSupervised if pv-scan is not running."""
-    control.write_letters(os.path.join(scandir, SCAN_CONTROL), RESCAN_LETTER, scandir,
-                          verb="rescan", absent="pv-scan not running")
+    control.write_letters(os.path.join(scandir, SCAN_DIR, SCAN_CONTROL), control.SCAN_RESCAN,
+                          scandir, verb="rescan", absent="pv-scan not running")

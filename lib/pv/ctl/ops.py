@@ -10,17 +10,18 @@ service: only ``d`` escalates.)
 
 import time
 
+from pv import control
 from pv.diag import PvError, UsageError
 
-VERB_LETTERS = {"start": "u", "stop": "d", "restart": "du", "once": "o"}
+VERB_LETTERS = {"start": control.UP, "stop": control.DOWN, "restart": control.DOWN + control.UP,
+                "once": control.ONCE}
 VERB_CONDITION = {"start": "ready", "stop": "down", "restart": "ready", "once": "ready"}
 # "ready" is "up" for a service that declares no readiness method.
 DEFAULT_WAIT_SECS = 7.0
 KILL_MARGIN_SECS = 2.0
 
 # Signals that supervise/control can carry, by name.
-SIGNAL_NAMES = {"STOP": "p", "CONT": "c", "HUP": "h", "ALRM": "a", "INT": "i",
-                "QUIT": "q", "USR1": "1", "USR2": "2", "TERM": "t", "KILL": "k"}
+SIGNAL_NAMES = control.SIGNAL_BY_NAME
 
 
 def signal_letter(text):
@@ -74,7 +75,7 @@ def send_all(targets, letters, listen, old_pids=None, verb=""):
     Returns (listeners for those that got them, [(target, PvError)] failures).
     With ``listen``, each wake-up FIFO is made before the letters are sent.
     """
-    from pv import control, wait
+    from pv import wait
     listeners, failures = [], []
     for target in targets:
         listener = None

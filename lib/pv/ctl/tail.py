@@ -12,17 +12,18 @@ import os
 import time
 
 from pv import tai64n, timefmt
-from pv.servicedir import service_of
+from pv.ctl.add import LOG_SUBDIR
+from pv.log.logdir import CURRENT
+from pv.servicedir import LOG, service_of
 
-CURRENT = "current"
 POLL_FIRST_SECS = 0.02
 POLL_MAX_SECS = 0.5
 
 
 def log_dir(service):
     """The directory holding the service's ``current``."""
-    log = os.path.join(service_of(service), "log")   # instances share S's log
-    main = os.path.join(log, "main")
+    log = os.path.join(service_of(service), LOG)     # instances share S's log
+    main = os.path.join(log, LOG_SUBDIR)
     if os.path.isdir(main) or not os.path.exists(os.path.join(log, CURRENT)):
         return main
     return log
