@@ -195,8 +195,11 @@ def wait_pid(service, not_pid=0, timeout=SHORT_TIMEOUT):
     """Wait until the service runs with a pid other than ``not_pid``; return it."""
     def new_pid():
         pid = supervise_pid(service)
-        ok = (pid and pid != not_pid and state(service).get("state") in ("running", "ready")
-              and alive(pid))
+        record = state(service)
+        # supervise/pid and supervise/state are two files, replaced one after the
+        # other: only a state record that names the same pid is about this run.
+        ok = (pid and pid != not_pid and record.get("pid") == pid
+              and record.get("state") in ("running", "ready") and alive(pid))
         return pid if ok else 0
     return wait_until(new_pid, timeout, "a new pid in %s" % service)
 
