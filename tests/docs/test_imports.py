@@ -116,10 +116,15 @@ def test_lib_pv_has_no_import_cycle():
     assert find_cycle(graph(known)) is None, " -> ".join(find_cycle(graph(known)))
 
 
+# The names of the supervisor's states, which every client may import.
+SHARED = {"pv.supervise.states"}
+
+
 def layer(name, known):
-    """"top" for pv and pv/*.py, else the package's name (cmd, ctl, log, ...)."""
+    """"top" for pv, pv/*.py and SHARED, else the package's name (cmd, ctl, log, ...)."""
     parts = name.split(".")
-    if len(parts) == 1 or (len(parts) == 2 and not known[name].endswith("__init__.py")):
+    if name in SHARED or len(parts) == 1 or (
+            len(parts) == 2 and not known[name].endswith("__init__.py")):
         return "top"
     return parts[1]
 

@@ -8,7 +8,6 @@ writing ``h`` to ``D/.pv-scan/control``.
 
 import os
 import shlex
-import shutil
 import sys
 import sysconfig
 import time
@@ -94,6 +93,7 @@ def _fill(temp, argv, group, down, size, keep):
 
 def add(scandir, name, argv, group="", down=False, size=None, keep=None):
     """Create ``scandir/name`` atomically; return its path."""
+    import shutil
     check_name(name)
     if not argv:
         raise PermanentError("add", name, "no command given")
@@ -129,6 +129,7 @@ def wait_unsupervised(path, secs):
 
 def delete(path):
     """Remove a service directory, or only the symlink if it is one."""
+    import shutil
     try:
         if os.path.islink(path):
             os.unlink(path)
