@@ -172,5 +172,10 @@ def test_imports_inside_functions_are_the_listed_ones():
                 if m - expected.get(f, set())}
     stale = {f: sorted(m - actual.get(f, set())) for f, m in expected.items()
              if m - actual.get(f, set())}
-    assert unlisted == {}, "imports inside functions missing from lib/pv/README: %s" % unlisted
-    assert stale == {}, "lib/pv/README lists imports no function makes: %s" % stale
+    # On failure, the lines lib/pv/README should have for the files concerned.
+    lines = "\n".join("    %-22s %s" % (f, " ".join(sorted(actual.get(f, ()))))
+                      for f in sorted(set(unlisted) | set(stale)))
+    assert unlisted == {}, "imports inside functions missing from lib/pv/README: %s; the " \
+        "files' lines would be (with a reason):\n%s" % (unlisted, lines)
+    assert stale == {}, "lib/pv/README lists imports no function makes: %s; the files' " \
+        "lines would be:\n%s" % (stale, lines)
