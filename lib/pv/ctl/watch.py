@@ -6,6 +6,7 @@ state of each service for ``--initial``.  Nothing here prints.
 """
 
 import os
+import time
 
 from pv import diag
 from pv.events.reader import Reader, Waker
@@ -57,7 +58,6 @@ def last_seq(directory):
 
 def initial_records(rows, seq):
     """One ``state`` record per service, stamped with the cursor they follow."""
-    import time
     now = time.time()
     out = []
     for row in rows:

@@ -4,6 +4,7 @@ The field names are pv-events(5)'s and stable; ``watch --json`` prints the
 record's line as the journal holds it.
 """
 
+import fnmatch
 import json
 import time
 
@@ -63,7 +64,6 @@ def matches(record, names):
     """Whether a NAME filter keeps ``record``: none, its service, NAME:k, or a glob."""
     if not names:
         return True
-    import fnmatch
     service = record.get("service") or ""
     if not service:
         return False
