@@ -49,6 +49,7 @@ class FakeUnit:
         self.record = State(supervisor=1)
         self.record.exit_code, self.record.exit_signal, self.record.fails = 1, None, 0
         self.policy = policy.Policy()
+        self.session = 12345
 
     def current_pid(self):
         return 12345

@@ -1,9 +1,10 @@
-"""The supervisor's side of the record: a unit's transition -> one journal line.
+"""The supervisor's side of the record: a unit's table step -> journal lines.
 
-The runner calls ``transition`` once per change a unit reports (pv.supervise
-.unit's ``_set_phase``, its exits, want changes and kills) and ``note`` for
-the supervisor's own events.  Facts the unit already holds (exit code, failed
-starts, next try) are read here, so the unit passes only what it alone knows.
+Unit.handle calls the runner's ``record`` once per step of the transition
+table, before the step's effects run; ``step`` here turns it into records
+(the exit, want changes, a kill, the change of phase), and ``note`` writes
+the supervisor's own.  Facts the unit already holds (exit code, failed
+starts, next try) are read here, so the unit passes only what the step is.
 """
 
 import os
