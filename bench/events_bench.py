@@ -70,6 +70,11 @@ def cost(root, count):
                        count)
     spawn = per_call_us(lambda: recorder.transition(unit, "down", "running", "spawn", {}),
                         count)
+    # What Unit.handle's hook runs for a step with no record (most of a restart's steps)
+    # and for a run's exit (two records: the exit and the change of phase).
+    quiet = per_call_us(lambda: recorder.step(unit, "running", "ready", "running", []), count)
+    step = per_call_us(lambda: recorder.step(unit, "running", "run-exited", "backoff",
+                                             [("cancel",)]), count)
     data = b'{"seq":1,"time":1.0,"event":"exit","service":"web","pid":12345,' \
            b'"from":"running","to":"exited","code":1,"signal":null,"expected":false}\n'
     fd = os.open(os.path.join(root, "raw"), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
@@ -79,6 +84,8 @@ def cost(root, count):
     print("cost per transition (%d calls, this interpreter)" % count)
     print("  exit record   %6.2f us   %.1fx a bare os.write" % (hook, hook / raw))
     print("  spawn record  %6.2f us   %.1fx a bare os.write" % (spawn, spawn / raw))
+    print("  table step, no record    %6.2f us" % quiet)
+    print("  table step, exit+backoff %6.2f us (two records)" % step)
     print("  bare os.write %6.2f us" % raw)
 
 
