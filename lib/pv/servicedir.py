@@ -46,6 +46,11 @@ CONFIG_FILES = (RUN, FINISH, TIMEOUT_KILL, TIMEOUT_FINISH, DOWN_SIGNAL, START_SE
 
 DEFAULT_TIMEOUT_KILL_MS = 10000
 DEFAULT_TIMEOUT_FINISH_MS = 5000
+# The largest value a number knob may hold: 2^31-1 ms is 24.8 days, and no
+# timer pv arms may be further away than poll(2)'s int of milliseconds.
+MAX_KNOB_MS = 2 ** 31 - 1
+MAX_KNOB_SECS = MAX_KNOB_MS // 1000
+MAX_KNOB_COUNT = 2 ** 31 - 1
 
 # The environment variable every process of a service inherits, so that
 # descendants that leave the process group can still be attributed to it.
@@ -69,18 +74,32 @@ def read_first_line(path):
     return line.decode("utf-8", "replace").strip()
 
 
-def read_int(service, name, default, minimum=0):
+def read_int(service, name, default, minimum=0, maximum=MAX_KNOB_COUNT):
     """An integer knob file, or ``default`` when the file is absent or empty."""
     text = read_first_line(os.path.join(service, name))
     if not text:
         return default
-    try:
+    # ASCII digits only: int() would also take "1_000" and Arabic-Indic
+    # digits, and raise a ValueError of its own for 5,000 digits.
+    digits = text[1:] if text[:1] == "-" else text
+    if not (digits.isascii() and digits.isdigit()):
+        raise KnobError("%s: not a number: '%s'" % (name, printable(text[:40])))
+    if len(digits) <= 18:
         value = int(text)
-    except ValueError:
-        raise KnobError("%s: not a number: %r" % (name, text)) from None
+    else:
+        value = minimum - 1 if text[0] == "-" else maximum + 1
     if value < minimum:
         raise KnobError("%s: must be at least %d" % (name, minimum))
+    if value > maximum:
+        raise KnobError("%s: must be at most %d" % (name, maximum))
     return value
+
+
+def printable(text):
+    """``text`` with control characters (newline, CR, ESC, NUL...) escaped, for messages."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def parse_signal(text):
@@ -141,10 +160,10 @@ def read_exit_codes(service):
             words = f.read().replace(",", " ").split()
     except FileNotFoundError:
         return frozenset([0])
-    try:
-        return frozenset(int(word) for word in words)
-    except ValueError:
-        raise KnobError("%s: not a list of numbers" % EXIT_CODES) from None
+    if not all(word.isascii() and word.isdigit() and len(word) <= 3 and int(word) <= 255
+               for word in words):
+        raise KnobError("%s: not a list of numbers from 0 to 255" % EXIT_CODES)
+    return frozenset(int(word) for word in words)
 
 
 def read_restart(service):
@@ -203,8 +222,13 @@ def read_needs(service):
 
 
 def read_on_fatal(service):
-    """``down`` (default), ``exit``, or the path of a hook to run."""
-    return read_first_line(os.path.join(service, ON_FATAL)) or "down"
+    """``down`` (default), ``exit``, or the path of a hook to run.
+
+    A NUL byte cannot be in a path: such a hook could never start, so the
+    file counts as the default.
+    """
+    text = read_first_line(os.path.join(service, ON_FATAL)) or "down"
+    return "down" if "\0" in text else text
 
 
 def read_instances(service):

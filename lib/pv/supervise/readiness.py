@@ -20,14 +20,17 @@ CHECK_FIRST_SECS = 0.02    # first poll of ./check; doubling to
 CHECK_CAP_SECS = 2.0
 NOTIFY_SOCKET_NAME = "notify"
 SUN_PATH_MAX = 107         # longer paths go to the abstract namespace
+MAX_NOTIFICATION_FD = 65535   # dup2 takes an int; a run's files are limited far below this
 
 
 def method(service):
     """The readiness method a service declares ('' if none), and its argument."""
     fd_text = servicedir.read_first_line(os.path.join(service, servicedir.NOTIFICATION_FD))
     if fd_text:
-        if not fd_text.isdigit() or int(fd_text) < 3:
-            raise servicedir.KnobError("notification-fd: must be a number of at least 3")
+        if not (fd_text.isascii() and fd_text.isdigit()) or len(fd_text) > 5 or \
+                not 3 <= int(fd_text) <= MAX_NOTIFICATION_FD:
+            raise servicedir.KnobError("notification-fd: must be a number from 3 to %d"
+                                       % MAX_NOTIFICATION_FD)
         return "notification-fd", int(fd_text)
     if os.path.exists(os.path.join(service, servicedir.SD_NOTIFY)):
         return "sd-notify", None
