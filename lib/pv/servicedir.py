@@ -7,6 +7,8 @@ supervisor reports it and falls back to the default.
 
 import os
 
+from pv.diag import printable  # noqa: F401 - knob messages escape what they quote
+
 RUN = "run"
 FINISH = "finish"
 DOWN = "down"
@@ -93,13 +95,6 @@ def read_int(service, name, default, minimum=0, maximum=MAX_KNOB_COUNT):
     if value > maximum:
         raise KnobError("%s: must be at most %d" % (name, maximum))
     return value
-
-
-def printable(text):
-    """``text`` with control characters (newline, CR, ESC, NUL...) escaped, for messages."""
-    if text.isprintable():
-        return text
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def parse_signal(text):
