@@ -3,7 +3,12 @@
 - ``notification-fd`` (s6): the service writes a newline on fd N.
 - ``sd-notify`` (systemd's protocol, pv's knob): the service gets its own
   ``NOTIFY_SOCKET``, a datagram socket ``supervise/notify``, and sends
-  ``READY=1``; ``STATUS=`` and ``MAINPID=`` are understood too.
+  ``READY=1``; ``STATUS=`` and ``MAINPID=`` are understood too.  As with
+  systemd's NotifyAccess=all, only a process of the run (its session or
+  group, or a descendant of its first process; the kernel names the
+  sender, SO_PASSCRED) is heard, and MAINPID= must name such a process:
+  the socket may be reachable by others (chowned to ``user``, or the
+  abstract ``@pv-notify-PID-N`` when the path would be too long).
 - ``check`` (runit): an executable polled with back-off until it exits 0.
 
 A ``Watcher`` lives for one run: made before the spawn (it may add a file
@@ -12,8 +17,10 @@ ends.  It calls ``unit.handle(Event.READY)`` at most once.
 """
 
 import os
+import sys
 
 from pv import servicedir
+from pv.supervise import procs
 from pv.supervise.states import Event
 
 CHECK_FIRST_SECS = 0.02    # first poll of ./check; doubling to
@@ -51,6 +58,7 @@ class Watcher:
         self._timer = None
         self._delay = CHECK_FIRST_SECS
         self._check = None
+        self._warned = False
         self.fired = False
         getattr(self, "_prepare_" + kind.replace("-", "_"), lambda: None)()
 
@@ -86,16 +94,41 @@ class Watcher:
             os.unlink(path)
         self._sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_DGRAM)
         self._sock.setblocking(False)
+        if hasattr(_socket, "SO_PASSCRED"):   # the kernel attaches each sender's pid
+            self._sock.setsockopt(_socket.SOL_SOCKET, _socket.SO_PASSCRED, 1)
         self._sock.bind(address)
         spec = self.unit.exec_spec
         if address == path and spec.uid is not None:
             os.chown(path, spec.uid, spec.gid)   # the run, as its user, must be able to send
         self.env["NOTIFY_SOCKET"] = "@" + address[1:] if address[0] == "\0" else address
 
+    def _receive(self):
+        """(data, sender pid): the pid is 0 where the kernel named none, None
+        where it cannot (no SCM_CREDENTIALS outside Linux)."""
+        import _socket
+        if not hasattr(_socket, "SCM_CREDENTIALS"):
+            return self._sock.recv(4096), None
+        data, ancillary, _, _ = self._sock.recvmsg(4096, _socket.CMSG_SPACE(12))
+        for level, kind, cdata in ancillary:
+            if level == _socket.SOL_SOCKET and kind == _socket.SCM_CREDENTIALS and \
+                    len(cdata) >= 4:
+                return data, int.from_bytes(cdata[:4], sys.byteorder, signed=True)
+        return data, 0
+
+    def _of_run(self, pid):
+        return procs.in_run(pid, self.unit.session)
+
     def _on_datagram(self):
         try:
-            data = self._sock.recv(4096)
+            data, sender = self._receive()
         except (BlockingIOError, InterruptedError):
+            return
+        except OSError as exc:
+            self._warn_once("unable to read the notify socket: %s" % exc.strerror)
+            return
+        if sender is not None and not self._of_run(sender):
+            self._warn_once("ignored a notification from pid %d: not a process of this run"
+                            % sender)
             return
         for line in data.decode("utf-8", "replace").split("\n"):
             name, _, value = line.partition("=")
@@ -103,8 +136,17 @@ class Watcher:
                 self._fire()
             elif name == "STATUS":
                 self.unit.note_status(value)
-            elif name == "MAINPID" and value.isdigit():
-                self.unit.note_main_pid(int(value))
+            elif name == "MAINPID" and value.isascii() and value.isdigit() and len(value) < 11:
+                if self._of_run(int(value)):
+                    self.unit.note_main_pid(int(value))
+                else:
+                    self._warn_once("ignored MAINPID=%s: not a process of this run" % value)
+
+    def _warn_once(self, text):
+        """One warning per run: a sender that repeats itself must not flood the log."""
+        if not self._warned:
+            self._warned = True
+            self.unit.host.report(self.unit, "warning", text)
 
     # --- check ------------------------------------------------------------------
     def _poll_check(self):
