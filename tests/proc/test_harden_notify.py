@@ -93,3 +93,15 @@ def test_notifications_from_outside_the_run_are_ignored(procs, tmp_path, long_pa
     # The run's own datagram comes after the forged one on the same socket.
     wait_until(lambda: state(s).get("status") == "legit", what="the run's own STATUS")
     assert state(s)["state"] == "starting"
+
+
+def test_ready_from_a_helper_that_exits_at_once_is_still_heard(procs, svdir):
+    """systemd-notify --ready sends and exits: its pid can no longer be traced
+    to the run when the datagram is read, so its uid (the run's) vouches."""
+    helper = ("import os, socket\naddr = os.environ['NOTIFY_SOCKET']\n"
+              "addr = '\\\\0' + addr[1:] if addr[0] == '@' else addr\n"
+              "socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM).sendto(b'READY=1', addr)\n")
+    run = "#!/bin/sh\n%s -c \"%s\"\nexec sleep 1000\n" % (PY, helper.replace('"', '\\"'))
+    s = svdir(run=run, sd_notify="")
+    procs.pv_run(s)
+    wait_state(s, "ready")

@@ -180,7 +180,7 @@ def belonging(table, session, marker, known):
     return {pid for pid in alive if pid in table and not table[pid].zombie}
 
 
-def in_run(pid, session, max_depth=64):
+def in_run(pid, session, max_depth=64, zombie_ok=False):
     """Whether live ``pid`` is a process of the run whose session (and first
     process group) is ``session``: in that session or group, or descended
     from its first process.
@@ -191,7 +191,7 @@ def in_run(pid, session, max_depth=64):
     checked against.
     """
     proc = read_proc(pid) if session and pid > 0 else None
-    if proc is None or proc.zombie:
+    if proc is None or (proc.zombie and not zombie_ok):
         return False
     for _ in range(max_depth):
         if session in (proc.sid, proc.pgid, proc.pid):

@@ -103,20 +103,34 @@ class Watcher:
         self.env["NOTIFY_SOCKET"] = "@" + address[1:] if address[0] == "\0" else address
 
     def _receive(self):
-        """(data, sender pid): the pid is 0 where the kernel named none, None
-        where it cannot (no SCM_CREDENTIALS outside Linux)."""
+        """(data, (sender pid, uid)): (0, -1) where the kernel named no
+        sender, None where it cannot (no SCM_CREDENTIALS outside Linux)."""
         import _socket
         if not hasattr(_socket, "SCM_CREDENTIALS"):
             return self._sock.recv(4096), None
         data, ancillary, _, _ = self._sock.recvmsg(4096, _socket.CMSG_SPACE(12))
         for level, kind, cdata in ancillary:
             if level == _socket.SOL_SOCKET and kind == _socket.SCM_CREDENTIALS and \
-                    len(cdata) >= 4:
-                return data, int.from_bytes(cdata[:4], sys.byteorder, signed=True)
-        return data, 0
+                    len(cdata) >= 8:
+                return data, (int.from_bytes(cdata[:4], sys.byteorder, signed=True),
+                              int.from_bytes(cdata[4:8], sys.byteorder))
+        return data, (0, -1)
 
     def _of_run(self, pid):
         return procs.in_run(pid, self.unit.session)
+
+    def _sender_of_run(self, sender):
+        """Whether the datagram's sender is a process of the run.
+
+        A sender that has already exited (``systemd-notify --ready`` does
+        so at once) can no longer be traced: it is believed only if it ran
+        as the run's user, which a process of another user cannot fake.
+        """
+        pid, uid = sender
+        if pid > 0 and procs.read_proc(pid) is None:
+            run_uid = self.unit.exec_spec.uid
+            return uid == (os.geteuid() if run_uid is None else run_uid)
+        return procs.in_run(pid, self.unit.session, zombie_ok=True)
 
     def _on_datagram(self):
         try:
@@ -126,9 +140,9 @@ class Watcher:
         except OSError as exc:
             self._warn_once("unable to read the notify socket: %s" % exc.strerror)
             return
-        if sender is not None and not self._of_run(sender):
+        if sender is not None and not self._sender_of_run(sender):
             self._warn_once("ignored a notification from pid %d: not a process of this run"
-                            % sender)
+                            % sender[0])
             return
         for line in data.decode("utf-8", "replace").split("\n"):
             name, _, value = line.partition("=")
