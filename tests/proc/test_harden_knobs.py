@@ -18,6 +18,7 @@ from support import (SHORT_TIMEOUT, bin_path, read, state, svc, wait_pid, wait_s
 SLEEP_RUN = "#!/bin/sh\nexec sleep 1000\n"
 BIG = "10000000000"           # 10^10: ms -> 115 days; s -> centuries
 HUGE = "9" * 400              # beyond a float
+FIFO = None                   # a FIFO in place of the file
 
 # (knob file, content, does the run still start?)
 HOSTILE = [
@@ -41,6 +42,9 @@ HOSTILE = [
     ("exit-codes", HUGE + "\n", True),
     ("restart", "\0\n", True),
     ("instances", HUGE + "\n", True),
+    ("timeout-kill", FIFO, True),       # a FIFO blocked open(2), and with it the supervisor
+    ("environment", FIFO, False),
+    ("env/A", FIFO, True),
 ]
 
 
@@ -61,15 +65,20 @@ def _err(proc, seen):
 
 
 @pytest.mark.parametrize("knob,text,starts", HOSTILE,
-                         ids=["%s=%r" % (k, t[:12]) for k, t, _ in HOSTILE])
+                         ids=["%s=%r" % (k, t[:12] if t else "FIFO") for k, t, _ in HOSTILE])
 def test_hostile_knob_gets_a_warning_not_a_crash(procs, svdir, knob, text, starts):
     files = {"finish": "#!/bin/sh\nexit 0\n"}
     if starts == "ready":      # start-timeout is read only with a readiness method
         files["notification-fd"] = "3\n"
     s = svdir(run="#!/bin/sh\necho >&3; exec sleep 1000\n" if starts == "ready" else SLEEP_RUN,
               **files)
-    with open(os.path.join(s, knob), "w") as f:
-        f.write(text)
+    path = os.path.join(s, knob)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    if text is FIFO:
+        os.mkfifo(path)
+    else:
+        with open(path, "w") as f:
+            f.write(text)
     proc = _start(procs, s)
     seen = []
     if starts:
@@ -81,7 +90,8 @@ def test_hostile_knob_gets_a_warning_not_a_crash(procs, svdir, knob, text, start
     wait_state(s, "down")
     assert proc.poll() is None, _err(proc, seen)
     # The warning names the file (down-signal and timeout-* are read at the stop).
-    wait_until(lambda: knob.encode() in _err(proc, seen), what="a warning naming " + knob)
+    word = "env/" if knob.startswith("env/") else knob
+    wait_until(lambda: word.encode() in _err(proc, seen), what="a warning naming " + knob)
     svc(s, "u")                    # and a start after the stop
     if starts:
         wait_pid(s)

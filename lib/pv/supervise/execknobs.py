@@ -8,7 +8,7 @@ that use these knobs.
 
 import os
 
-from pv.servicedir import KnobError, read_first_line
+from pv.servicedir import KnobError, read_first_line, read_text
 
 USER, UMASK, ENVIRONMENT, LIMITS = "user", "umask", "environment", "limits"
 LIMIT_NAMES = ("as", "core", "cpu", "data", "fsize", "memlock", "nofile", "nproc", "rss",
@@ -108,11 +108,7 @@ def parse_environment(text):
 
 
 def _read(service, name):
-    try:
-        with open(os.path.join(service, name), encoding="utf-8", errors="replace") as f:
-            return f.read(1 << 20)
-    except FileNotFoundError:
-        return None
+    return read_text(os.path.join(service, name))
 
 
 def resolve_user(spec, text):
@@ -142,6 +138,9 @@ def read_exec(service):
     """The Exec for ``service``; KnobError when a file is malformed."""
     try:
         return _read_exec(service)
+    except OSError as exc:      # name the file: "not a regular file" alone says little
+        name = os.path.basename(exc.filename) if isinstance(exc.filename, str) else "?"
+        raise KnobError("%s: %s" % (name, exc.strerror or exc)) from None
     except (ValueError, OverflowError, TypeError) as exc:
         if isinstance(exc, KnobError):
             raise
