@@ -99,7 +99,9 @@ class Watcher:
         self._sock.bind(address)
         spec = self.unit.exec_spec
         if address == path and spec.uid is not None:
-            os.chown(path, spec.uid, spec.gid)   # the run, as its user, must be able to send
+            # The run, as its user, must be able to send; lchown, so that a
+            # link swapped in for the socket is never followed.
+            os.chown(path, spec.uid, spec.gid, follow_symlinks=False)
         self.env["NOTIFY_SOCKET"] = "@" + address[1:] if address[0] == "\0" else address
 
     def _receive(self):
