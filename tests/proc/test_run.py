@@ -338,9 +338,14 @@ def test_log_pipe_survives_restarts_of_both_sides(procs, svdir):
     s = svdir(run=run, log__run=logger, down_signal="KILL")
     procs.pv_run(s)
     log = os.path.join(s, "log")
+    logged = os.path.join(s, "logged")
     for i in range(6):
         wait_pid(s)
         wait_pid(log)
+        # Lines flow through both before either is killed: restarts are
+        # immediate, so without this a run could die before its first line.
+        seen = len(read(logged) or "")
+        wait_until(lambda: len(read(logged) or "") > seen, what="a line through the new pair")
         target = s if i % 2 else log
         old = supervise_pid(target)
         svc(target, "t" if target == log else "k")
