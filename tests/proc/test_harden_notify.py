@@ -105,3 +105,41 @@ def test_ready_from_a_helper_that_exits_at_once_is_still_heard(procs, svdir):
     s = svdir(run=run, sd_notify="")
     procs.pv_run(s)
     wait_state(s, "ready")
+
+
+# run forks; the child calls setsid and forks again; the grandchild (a classic
+# daemon, out of the run's session) says MAINPID=itself and READY=1; run
+# waits until the supervisor shows the STATUS sent with them, then exits.
+DAEMON = """#!%s
+import json, os, socket, time
+if os.fork() == 0:
+    os.setsid()
+    if os.fork() == 0:
+        addr = os.environ["NOTIFY_SOCKET"]
+        addr = "\\0" + addr[1:] if addr[0] == "@" else addr
+        socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM).sendto(
+            b"STATUS=daemon %%d\\nMAINPID=%%d\\nREADY=1" %% (os.getpid(), os.getpid()), addr)
+        time.sleep(1000)
+    os._exit(0)
+deadline = time.monotonic() + 10
+while time.monotonic() < deadline:
+    try:
+        if json.load(open("supervise/state")).get("status", "").startswith("daemon"):
+            break
+    except (OSError, ValueError):
+        pass
+    time.sleep(0.01)
+""" % PY
+
+
+def test_mainpid_of_a_double_forked_daemon_is_followed(procs, svdir):
+    s = svdir(run=DAEMON, sd_notify="")
+    procs.pv_run(s)
+    wait_until(lambda: state(s).get("status", "").startswith("daemon "), what="the daemon's STATUS")
+    daemon = int(state(s)["status"].split()[1])
+    wait_until(lambda: state(s).get("pid") == daemon and state(s).get("state") == "ready",
+               what="the daemon followed as the main process (%s)" % state(s))
+    assert alive(daemon) and state(s)["restarts"] == 0
+    subprocess.run([bin_path("pv-svc"), "-d", "-w", "down", "-T", "5000", s], timeout=30,
+                   check=True)
+    wait_until(lambda: not alive(daemon), what="the daemon to be taken down")

@@ -118,21 +118,33 @@ class Watcher:
                               int.from_bytes(cdata[4:8], sys.byteorder))
         return data, (0, -1)
 
-    def _of_run(self, pid):
-        return procs.in_run(pid, self.unit.session)
+    def owns(self, pid):
+        """Whether ``pid`` may be the run's main process (MAINPID=): a process
+        of the run, or one carrying its marker -- a daemon that forked twice
+        and called setsid has left the session, but not its environment.
+        The sender is already known to be the run's: the marker only says
+        which of its processes is meant, it admits no sender."""
+        return procs.in_run(pid, self.unit.session) or (
+            pid > 1 and procs.has_marker(pid, self.unit.marker))
 
     def _sender_of_run(self, sender):
         """Whether the datagram's sender is a process of the run.
 
-        A sender that has already exited (``systemd-notify --ready`` does
-        so at once) can no longer be traced: it is believed only if it ran
-        as the run's user, which a process of another user cannot fake.
+        Traced by the run's session, group and descent; one that has left
+        them (a daemon that called setsid, and whose parent is gone) must
+        run as the run's user and carry its marker.  A sender that has
+        already exited (``systemd-notify --ready`` does so at once) can no
+        longer be traced: its user alone must be the run's.  No process of
+        another user can pass; one of the same user could ptrace the run
+        anyway.
         """
         pid, uid = sender
+        run_uid = self.unit.exec_spec.uid
+        same_user = uid == (os.geteuid() if run_uid is None else run_uid)
         if pid > 0 and procs.read_proc(pid) is None:
-            run_uid = self.unit.exec_spec.uid
-            return uid == (os.geteuid() if run_uid is None else run_uid)
-        return procs.in_run(pid, self.unit.session, zombie_ok=True)
+            return same_user
+        return procs.in_run(pid, self.unit.session, zombie_ok=True) or (
+            same_user and procs.has_marker(pid, self.unit.marker))
 
     def _on_datagram(self):
         try:
@@ -153,7 +165,7 @@ class Watcher:
             elif name == "STATUS":
                 self.unit.note_status(value)
             elif name == "MAINPID" and value.isascii() and value.isdigit() and len(value) < 11:
-                if self._of_run(int(value)):
+                if self.owns(int(value)):
                     self.unit.note_main_pid(int(value))
                 else:
                     self._warn_once("ignored MAINPID=%s: not a process of this run" % value)
