@@ -143,3 +143,33 @@ def test_mainpid_of_a_double_forked_daemon_is_followed(procs, svdir):
     subprocess.run([bin_path("pv-svc"), "-d", "-w", "down", "-T", "5000", s], timeout=30,
                    check=True)
     wait_until(lambda: not alive(daemon), what="the daemon to be taken down")
+
+
+@pytest.fixture
+def open_dir():
+    """A directory under /tmp that uid 65534 can traverse (tmp_path's parents are 0700)."""
+    import shutil
+    import tempfile
+    path = tempfile.mkdtemp(prefix="pv-harden-")
+    os.chmod(path, 0o755)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not os.access("/usr/bin/python3", os.X_OK),
+                    reason="switching user needs root and a system python3")
+def test_sd_notify_with_user_hears_the_run_and_no_one_else(procs, open_dir):
+    """With user=, the socket is chowned to that user: the credential check is
+    what keeps a process of another user (here root, outside the run) out."""
+    s = make_service(open_dir, "svc", WAITER.replace(PY, "/usr/bin/python3", 1),
+                     {"sd-notify": "", "user": "nobody\n"})
+    os.chmod(s, 0o777)          # the run (as nobody) writes its addr file there
+    procs.pv_run(s)
+    wait_until(lambda: os.path.exists(os.path.join(s, "addr")), what="the run's NOTIFY_SOCKET")
+    addr = open(os.path.join(s, "addr")).read()
+    forged = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    forged.sendto(b"READY=1", "\0" + addr[1:] if addr.startswith("@") else addr)
+    forged.close()
+    open(os.path.join(s, "go"), "w").close()
+    wait_until(lambda: state(s).get("status") == "legit", what="the run's own STATUS")
+    assert state(s)["state"] == "starting"
