@@ -71,3 +71,6 @@ def test_control_characters_in_names_are_printed_escaped(tmp_path):
     assert "\n" not in out.stdout.rstrip("\n") and "\x1b" not in out.stdout, out.stdout
     out = run(bin_path("pv-ctl"), "-d", str(scan), "pid", "cr\rbell\x07esc\x1b[2J")
     assert out.stderr.count("\n") == 1 and "\x1b" not in out.stderr, out.stderr
+    out = run(bin_path("pv-ctl"), "-d", str(scan), "-w", "0.2", "restart", "evil*")
+    assert out.stdout.count("\n") + out.stderr.count("\n") == 1, (out.stdout, out.stderr)
+    assert "evil\\nFAKE" in out.stdout + out.stderr

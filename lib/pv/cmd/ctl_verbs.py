@@ -205,7 +205,7 @@ def do_remove(ctx, args):
             diag.warn(PROG, exc.message())
             codes.append(exc.code)
             continue
-        print_line(ctx, "%s: removed" % name)
+        print_line(ctx, "%s: removed" % diag.printable(name))
     return diag.worst(codes)
 
 
