@@ -12,7 +12,7 @@ import subprocess
 
 import pytest
 
-from support import (SHORT_TIMEOUT, bin_path, read, state, svc, wait_pid, wait_state,
+from support import (SHORT_TIMEOUT, bin_path, state, svc, wait_pid, wait_state,
                      wait_until, alive)
 
 SLEEP_RUN = "#!/bin/sh\nexec sleep 1000\n"

@@ -5,13 +5,12 @@ scan directory itself while its services ran.
 """
 
 import os
-import signal
 import subprocess
 import sys
 
 import pytest
 
-from support import SHORT_TIMEOUT, bin_path, make_service, wait_pid, alive, state, wait_until
+from support import SHORT_TIMEOUT, bin_path, make_service, wait_pid, alive, wait_until
 
 SLEEP_RUN = "#!/bin/sh\nexec sleep 1000\n"
 
