@@ -25,7 +25,7 @@ VERB_HELP = {
     "tail": "tail [-f] [-n N] NAME  the last N (10) log lines; -f follows across rotation",
     "check": "check [NAME...]  Nagios plugin line; exit 0 OK 1 WARNING 2 CRITICAL 3 UNKNOWN",
     "add": "add NAME [--group G] [--down] [--log-size N] [--log-keep N] -- CMD [ARG...]",
-    "remove": "remove NAME...  stop, end its pv-run (x), delete the directory or symlink",
+    "remove": "remove [--outside] NAME...  stop, end its pv-run (x), delete the service directory or symlink",
     "import": "import FILE [--into DIR]  a service directory per [program:x] of a "
               "supervisord.conf; again: only what changed",
     "reread": "reread [NAME...]  changed, unchanged, added or removed; and ask pv-scan to "

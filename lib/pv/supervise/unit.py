@@ -196,8 +196,9 @@ class Unit(Leftovers, Records):
         """run exited, but told us (MAINPID=) of the process that is the service."""
         pid, self.main_pid_hint = self.main_pid_hint, 0
         proc = procs.read_proc(pid) if pid and pid != self.run.pid else None
+        # Checked again: the pid named may have been reused since MAINPID= came.
         if proc is None or proc.zombie or proc.ppid != os.getpid() or \
-                self.phase not in RUN_PHASES:
+                self.phase not in RUN_PHASES or not self.readiness.owns(pid):
             return False
         self.run = spawn.Child(pid)
         self.track(pid, self._on_run_exit)
