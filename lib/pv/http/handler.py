@@ -1,0 +1,185 @@
+"""The HTTP side of pv-http: bounds, identity, the CSRF rule and the route table.
+
+Every route is in ROUTES (exact paths) or PREFIXES (a path under a fixed
+prefix); the rest is 404.  Only POST changes anything; a POST must carry a
+JSON or XML content type (which a cross-site form cannot send without a
+CORS preflight, which pv-http never grants) and, if it has an ``Origin``,
+one equal to the page's own.
+"""
+
+import http.server
+
+from pv.http import access
+
+MAX_BODY = 1 << 20              # bytes in one request body
+REQUEST_SECS = 30.0             # to send a whole request, or to idle between two
+XML_TYPES = ("text/xml", "application/xml")
+JSON_TYPE = "application/json"
+
+
+class App:
+    """What every request needs: the scan directory, options, the journal."""
+
+    def __init__(self, scandir, journal, credentials=None, wait_secs=10.0,
+                 request_secs=REQUEST_SECS, max_body=MAX_BODY):
+        self.scandir, self.journal, self.credentials = scandir, journal, credentials
+        self.wait_secs, self.request_secs, self.max_body = wait_secs, request_secs, max_body
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "pv-http/0.1"
+    sys_version = ""
+
+    def __init__(self, sock, listener, server, app, caller):
+        self.listener, self.pv_server, self.app, self.caller = listener, server, app, caller
+        super().__init__(sock, ("", 0), server)
+
+    def log_message(self, format, *args):   # noqa: A002 - the library does not print
+        pass
+
+    def handle_one_request(self):
+        self.pv_server.arm(self.connection, self.app.request_secs)
+        super().handle_one_request()
+
+    # --- replies --------------------------------------------------------------------
+    def reply(self, status, ctype, body, headers=()):
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("X-Content-Type-Options", "nosniff")
+        self.send_header("Cache-Control", "no-store")
+        for name, value in headers:
+            self.send_header(name, value)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def text(self, status, message, headers=()):
+        self.reply(status, "text/plain; charset=utf-8", (message + "\n").encode(), headers)
+
+    def stream(self, ctype, chunks):
+        """Send ``chunks`` with chunked encoding, then close the connection."""
+        self.close_connection = True
+        self.send_response(200)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Transfer-Encoding", "chunked")
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        try:
+            for data in chunks:
+                if data:
+                    self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+            self.wfile.write(b"0\r\n\r\n")
+        except OSError:
+            pass            # the client went away
+
+    # --- requests -------------------------------------------------------------------
+    def do_GET(self):
+        self._dispatch()
+
+    def do_POST(self):
+        self._dispatch()
+
+    def do_HEAD(self):
+        self._dispatch()
+
+    def _body(self):
+        """The request body, or None after an error reply."""
+        if self.command != "POST":
+            return b""
+        if self.headers.get("Transfer-Encoding"):
+            self.text(411, "send a Content-Length")
+            return None
+        try:
+            length = int(self.headers.get("Content-Length", ""))
+        except ValueError:
+            self.text(411, "send a Content-Length")
+            return None
+        if length < 0 or length > self.app.max_body:
+            self.close_connection = True
+            self.text(413, "request body too large")
+            return None
+        body = self.rfile.read(length)
+        if len(body) != length:
+            self.close_connection = True
+            return None
+        return body
+
+    def _authorised(self):
+        """Basic auth on TCP when credentials are set; the Caller is the admin then."""
+        if self.listener.kind != "tcp" or self.app.credentials is None:
+            return True
+        if access.check_basic(self.headers.get("Authorization"), self.app.credentials):
+            self.caller = access.Caller(admin=True, label="basic %s" % self.app.credentials[0])
+            return True
+        self.text(401, "authentication required", [("WWW-Authenticate", 'Basic realm="pv"')])
+        return False
+
+    def _cross_site(self, path):
+        """A POST a browser could have sent from another site: refuse it."""
+        ctype = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+        wanted = XML_TYPES if path == "/RPC2" else (JSON_TYPE,)
+        if ctype not in wanted:
+            self.text(415, "a POST here must be %s" % " or ".join(wanted))
+            return True
+        origin = self.headers.get("Origin")
+        if origin is not None and origin != "http://%s" % self.headers.get("Host", ""):
+            self.text(403, "cross-site request refused")
+            return True
+        return False
+
+    def _dispatch(self):
+        from pv.http import routes
+        path, _, query = self.path.partition("?")
+        body = self._body()
+        self.pv_server.disarm(self.connection)
+        if body is None or not self._authorised():
+            return
+        if self.command == "POST" and self._cross_site(path):
+            return
+        method = "GET" if self.command == "HEAD" else self.command
+        route, rest = routes.find(method, path)
+        if route is None:
+            allowed = routes.exists(path)
+            self.text(405 if allowed else 404, "method not allowed" if allowed else "not found")
+            return
+        try:
+            route(self, rest, query, body)
+        except Exception:   # noqa: BLE001 - one request's bug is a 500, not a dead server
+            import traceback
+            self.app.journal.add("internal error: %s" % traceback.format_exc(limit=3)
+                                 .replace("\n", " | "))
+            self.close_connection = True
+            try:
+                self.text(500, "internal error")
+            except OSError:
+                pass
+
+
+def serve_connection(app):
+    """The function Server runs for each accepted connection."""
+    def serve(sock, listener, server):
+        sock.settimeout(app.request_secs)
+        caller = _identify(sock, listener)
+        Handler(sock, listener, server, app, caller)
+    return serve
+
+
+def _identify(sock, listener):
+    if listener.kind == "unix":
+        try:
+            return access.peer_of_unix(sock)
+        except OSError:
+            return access.Caller(label="unix unknown")
+    client, here = sock.getpeername(), sock.getsockname()
+    if access.is_loopback(client[0]):
+        uid = access.loopback_owner(client, here)
+        if uid is not None:
+            import pwd
+            try:
+                gid = pwd.getpwuid(uid).pw_gid
+            except KeyError:
+                gid = None
+            return access.for_uid(uid, gid, "tcp")
+    return access.Caller(label="tcp %s" % client[0])
