@@ -8,7 +8,8 @@ from pv import diag
 
 PROG = "pv-http"
 SYNOPSIS = ("pv-http [-d DIR] [--listen unix:PATH|HOST:PORT]... [--socket-mode MODE] "
-            "[--socket-group GROUP] [--credentials FILE] [-w SECS] [--max-connections N]")
+            "[--socket-group GROUP] [--credentials FILE] [-w SECS] [--max-connections N] "
+            "[--request-secs SECS]")
 HELP = """\
 usage: %s
 
@@ -20,9 +21,10 @@ usage: %s
   --credentials FILE    USER:PASSWORD (or USER:{SHA}hex) for HTTP Basic on TCP
   -w SECS               how long start/stop wait for the state (default 10)
   --max-connections N   connections served at once (default 256)
+  --request-secs SECS   to send a request, or to idle between two (default 30)
 """ % SYNOPSIS
 VALUED = ("-d", "-w", "--listen", "--socket-mode", "--socket-group", "--credentials",
-          "--max-connections")
+          "--max-connections", "--request-secs")
 
 
 class Options:
@@ -34,6 +36,7 @@ class Options:
         self.credentials = None
         self.wait_secs = 10.0
         self.max_conns = 256
+        self.request_secs = 30.0
 
 
 def _number(text, what, convert=float, low=0):
@@ -59,6 +62,8 @@ def _set(opts, name, value):
         opts.credentials = value
     elif name == "-w":
         opts.wait_secs = _number(value, name)
+    elif name == "--request-secs":
+        opts.request_secs = _number(value, name)
     else:
         opts.max_conns = _number(value, name, int, 1)
 
@@ -133,7 +138,7 @@ def serve(opts):
     try:
         listeners = open_listeners(opts, credentials)
         app = handler.App(os.path.abspath(opts.scandir), journal.Journal(), credentials,
-                          opts.wait_secs)
+                          opts.wait_secs, opts.request_secs)
         app.journal.add("pv-http started on %s" % " ".join(l.where for l in listeners))
         srv = server.Server(listeners, handler.serve_connection(app), opts.max_conns)
     except BaseException:
