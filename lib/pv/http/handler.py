@@ -24,6 +24,8 @@ class App:
                  request_secs=REQUEST_SECS, max_body=MAX_BODY):
         self.scandir, self.journal, self.credentials = scandir, journal, credentials
         self.wait_secs, self.request_secs, self.max_body = wait_secs, request_secs, max_body
+        from pv.http.model import RowCache
+        self.rows = RowCache()
 
 
 class Handler(http.server.BaseHTTPRequestHandler):

@@ -117,7 +117,7 @@ def log_file(entry):
     return path if os.path.exists(path) else ""
 
 
-def info(entry, row=None, now=None):
+def info(entry, row=None, now=None, logfile=None):
     """Supervisor's getProcessInfo struct for one entry."""
     row = ctl_status.read_row(entry.target) if row is None else row
     now = time.time() if now is None else now
@@ -125,7 +125,7 @@ def info(entry, row=None, now=None):
     running = code in (RUNNING, STARTING, STOPPING, BACKOFF) and code != BACKOFF
     started = row.since if (running or row.exit_code is not None or row.exit_signal
                             or row.restarts) else 0
-    logfile = log_file(entry)
+    logfile = log_file(entry) if logfile is None else logfile
     return {
         "name": entry.name, "group": entry.group,
         "start": capped(started), "stop": 0 if running else capped(row.since if started else 0),
@@ -142,3 +142,49 @@ def state_of(entry):
     """(Supervisor state code, row) of one entry, read now."""
     row = ctl_status.read_row(entry.target)
     return supervisor_state(row), row
+
+
+class RowCache:
+    """Rows kept while the service's records are unchanged.
+
+    The supervisor replaces ``supervise/state`` and ``supervise/status`` by
+    rename at each change, so a record whose (inode, mtime) pair is the
+    same as last time holds the same row: two stat() calls instead of a
+    read and a parse.  Whether a supervisor runs is asked every time.
+    """
+
+    MAX_ENTRIES = 65536
+
+    def __init__(self):
+        self.rows = {}
+
+    @staticmethod
+    def _key(path):
+        from pv.servicedir import STATE_FILE, STATUS_FILE, supervise_dir
+        where = supervise_dir(path)
+        try:
+            a = os.stat(os.path.join(where, STATE_FILE))
+            b = os.stat(os.path.join(where, STATUS_FILE))
+        except OSError:
+            return None
+        return (a.st_ino, a.st_mtime_ns, b.st_ino, b.st_mtime_ns)
+
+    def read(self, target):
+        return self.read_with_log(Entry("", target.name, target))[0]
+
+    def read_with_log(self, entry):
+        """(row, log file path or "") of an entry; the log path is kept with the row."""
+        from pv import control
+        target = entry.target
+        key = self._key(target.path)
+        cached = self.rows.get(target.path)
+        if key is not None and cached is not None and cached[0] == key \
+                and cached[1].name == target.name and control.is_supervised(target.path):
+            return cached[1], cached[2]
+        row, logfile = ctl_status.read_row(target), log_file(entry)
+        if key is not None and row.state not in (ctl_status.NOT_SUPERVISED,
+                                                 ctl_status.UNREADABLE):
+            if len(self.rows) >= self.MAX_ENTRIES:
+                self.rows.clear()
+            self.rows[target.path] = (key, row, logfile)
+        return row, logfile

@@ -8,7 +8,8 @@ XML = "text/xml; charset=utf-8"
 
 
 def rpc2(req, rest, query, body):
-    call = rpc.Call(req.app.scandir, req.caller, req.app.wait_secs, req.app.journal)
+    call = rpc.Call(req.app.scandir, req.caller, req.app.wait_secs, req.app.journal,
+                    req.app.rows)
     req.reply(200, XML, rpc.handle(call, body))
 
 

@@ -21,9 +21,10 @@ MAX_MULTICALL = 256
 class Call:
     """The context of one request: where, who, how long to wait, where to note actions."""
 
-    def __init__(self, scandir, caller, wait_secs, journal):
+    def __init__(self, scandir, caller, wait_secs, journal, rows=None):
         self.scandir, self.caller, self.wait_secs, self.journal = \
             scandir, caller, wait_secs, journal
+        self.rows = rows if rows is not None else model.RowCache()
 
     def note(self, text):
         self.journal.add("%s: %s" % (self.caller.label or "anonymous", text))
@@ -33,13 +34,17 @@ def _info(call, name):
     hits, is_group = model.find(model.entries(call.scandir), name)
     if is_group or len(hits) != 1:
         raise RpcFault(BAD_NAME, name)
-    return model.info(hits[0])
+    return model.info(hits[0], call.rows.read(hits[0].target))
 
 
 def _all_info(call):
     import time
     now = time.time()
-    return [model.info(e, now=now) for e in model.entries(call.scandir)]
+    out = []
+    for entry in model.entries(call.scandir):
+        row, logfile = call.rows.read_with_log(entry)
+        out.append(model.info(entry, row, now, logfile))
+    return out
 
 
 def _read_log(call, name, offset, length):
