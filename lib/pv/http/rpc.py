@@ -98,6 +98,7 @@ def _read_main(call, offset, length):
 
 # name -> (function, [return type, parameter types...], optional trailing params, help)
 S, I, B, A, T = "string", "int", "boolean", "array", "struct"
+SIG = "signal"      # a string (HUP, SIGHUP) or an int; "string" in signatures
 METHODS = {
     "supervisor.getAPIVersion": (lambda c: API_VERSION, [S], 0, "The API version: 3.0."),
     "supervisor.getVersion": (lambda c: API_VERSION, [S], 0, "Deprecated: getAPIVersion."),
@@ -124,9 +125,9 @@ METHODS = {
     "supervisor.stopProcess": (rpcops.stop_process, [B, S, B], 1, "Stop (d), wait."),
     "supervisor.stopProcessGroup": (rpcops.stop_group, [A, S, B], 1, "Stop a group."),
     "supervisor.stopAllProcesses": (rpcops.stop_all, [A, B], 1, "Stop every service."),
-    "supervisor.signalProcess": (rpcops.signal_process, [B, S, S], 0, "Send a signal."),
-    "supervisor.signalProcessGroup": (rpcops.signal_group, [A, S, S], 0, "Signal a group."),
-    "supervisor.signalAllProcesses": (rpcops.signal_all, [A, S], 0, "Signal every service."),
+    "supervisor.signalProcess": (rpcops.signal_process, [B, S, SIG], 0, "Send a signal."),
+    "supervisor.signalProcessGroup": (rpcops.signal_group, [A, S, SIG], 0, "Signal a group."),
+    "supervisor.signalAllProcesses": (rpcops.signal_all, [A, SIG], 0, "Signal every service."),
     "supervisor.getProcessInfo": (_info, [T, S], 0, "One process's info struct."),
     "supervisor.getAllProcessInfo": (_all_info, [A], 0, "Every process's info struct."),
     "supervisor.readProcessStdoutLog": (_read_log, [S, S, I, I], 0, "Bytes of the log."),
@@ -143,7 +144,7 @@ METHODS = {
     "supervisor.sendProcessStdin": (_stdin, [B, S, S], 0,
                                     "NO_FILE: pv services have no stdin to forward to."),
 }
-_TYPES = {S: (str,), I: (int,), B: (bool, int), A: (list, tuple), T: (dict,)}
+_TYPES = {S: (str,), I: (int,), B: (bool, int), A: (list, tuple), T: (dict,), SIG: (str, int)}
 
 
 def _check(name, params):
@@ -152,9 +153,7 @@ def _check(name, params):
     if not len(wanted) - optional <= len(params) <= len(wanted):
         raise RpcFault(INCORRECT_PARAMETERS)
     for value, kind in zip(params, wanted):
-        if not isinstance(value, _TYPES[kind]) or (kind == I and isinstance(value, bool)):
-            if kind == S and isinstance(value, int) and not isinstance(value, bool):
-                continue        # signal numbers may come as ints
+        if not isinstance(value, _TYPES[kind]) or (kind in (I, SIG) and isinstance(value, bool)):
             raise RpcFault(INCORRECT_PARAMETERS)
     return function
 
@@ -181,7 +180,7 @@ def _method_entry(params):
     if params[0] not in METHODS:
         raise RpcFault(BAD_NAME, "method %s" % params[0])
     _, signature, _, text = METHODS[params[0]]
-    return signature, text
+    return [S if kind == SIG else kind for kind in signature], text
 
 
 def _multicall(call, params):
