@@ -124,6 +124,13 @@ def test_tail_tail_f_clear_and_maintail(procs, tmp_path):
     assert code == 0 and "clear ticker" in out and "pv-http started" in out
     code, out = supervisorctl(url, "version")
     assert code == 0 and out.startswith("pv-http")
+    mainf = procs.start([sys.executable, "-m", "supervisor.supervisorctl", "-s", url,
+                         "maintail", "-f"], stdout=subprocess.PIPE)
+    read_until(mainf.stdout, lambda text: "clear ticker" in text)
+    assert supervisorctl(url, "stop", "ticker")[0] == 0
+    read_until(mainf.stdout, lambda text: "stop ticker" in text)
+    mainf.send_signal(signal.SIGINT)
+    mainf.wait(timeout=SHORT_TIMEOUT)
 
 
 def test_fg_is_a_clear_fault(setup):

@@ -96,6 +96,21 @@ def test_default_listener_is_the_unix_socket_in_the_scan_dir(procs, tmp_path):
     assert not (scan / ".pv-http.sock").exists()
 
 
+def test_a_live_socket_is_not_taken_over_a_stale_one_is(procs, tmp_path):
+    scan = tmp_path / "D"
+    scan.mkdir()
+    sock = tmp_path / "h.sock"
+    first = pv_http(procs, scan, listen=["unix:%s" % sock])
+    out = subprocess.run([sys.executable, bin_path("pv-http"), "-d", str(scan), "--listen",
+                          "unix:%s" % sock], stderr=subprocess.PIPE, timeout=SHORT_TIMEOUT,
+                         universal_newlines=True)
+    assert out.returncode == 100 and "another server is listening there" in out.stderr
+    first.kill()        # no chance to remove its socket file
+    first.wait(timeout=SHORT_TIMEOUT)
+    assert sock.exists()
+    pv_http(procs, scan, listen=["unix:%s" % sock])
+
+
 def test_tcp_beyond_loopback_needs_credentials(tmp_path):
     scan = tmp_path / "D"
     scan.mkdir()
