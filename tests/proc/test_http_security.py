@@ -246,6 +246,24 @@ def test_bounds_csrf_and_methods(procs, tmp_path):
     slow.close()
 
 
+def test_dns_rebinding_is_refused_by_host(procs, tmp_path):
+    scan = tmp_path / "D"
+    scan.mkdir()
+    port = free_port()
+    pv_http(procs, scan, "--allow-host", "pv.example", listen=["127.0.0.1:%d" % port])
+    for host, status in (("evil.example:%d" % port, 421), ("127.0.0.1:%d" % port, 200),
+                         ("localhost:%d" % port, 200), ("pv.example", 200),
+                         ("evil.example", 421)):
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=SHORT_TIMEOUT)
+        conn.putrequest("POST", "/v1/reread", skip_host=True)
+        conn.putheader("Host", host)
+        conn.putheader("Origin", "http://" + host)
+        conn.putheader("Content-Type", "application/json")
+        conn.putheader("Content-Length", "2")
+        conn.endheaders(b"{}")
+        assert conn.getresponse().status == status, host
+
+
 def test_idle_connections_do_not_block_a_client(procs, tmp_path):
     scan = tmp_path / "D"
     scan.mkdir()

@@ -9,7 +9,7 @@ from pv import diag
 PROG = "pv-http"
 SYNOPSIS = ("pv-http [-d DIR] [--listen unix:PATH|HOST:PORT]... [--socket-mode MODE] "
             "[--socket-group GROUP] [--credentials FILE] [-w SECS] [--max-connections N] "
-            "[--request-secs SECS]")
+            "[--request-secs SECS] [--allow-host NAME]...")
 HELP = """\
 usage: %s
 
@@ -22,9 +22,10 @@ usage: %s
   -w SECS               how long start/stop wait for the state (default 10)
   --max-connections N   connections served at once (default 256)
   --request-secs SECS   to send a request, or to idle between two (default 30)
+  --allow-host NAME     a Host name TCP requests may carry (besides addresses, localhost)
 """ % SYNOPSIS
 VALUED = ("-d", "-w", "--listen", "--socket-mode", "--socket-group", "--credentials",
-          "--max-connections", "--request-secs")
+          "--max-connections", "--request-secs", "--allow-host")
 
 
 class Options:
@@ -37,6 +38,7 @@ class Options:
         self.wait_secs = 10.0
         self.max_conns = 256
         self.request_secs = 30.0
+        self.hosts = []
 
 
 def _number(text, what, convert=float, low=0):
@@ -62,6 +64,8 @@ def _set(opts, name, value):
         opts.credentials = value
     elif name == "-w":
         opts.wait_secs = _number(value, name)
+    elif name == "--allow-host":
+        opts.hosts.append(value)
     elif name == "--request-secs":
         opts.request_secs = _number(value, name)
     else:
@@ -138,7 +142,7 @@ def serve(opts):
     try:
         listeners = open_listeners(opts, credentials)
         app = handler.App(os.path.abspath(opts.scandir), journal.Journal(), credentials,
-                          opts.wait_secs, opts.request_secs)
+                          opts.wait_secs, opts.request_secs, hosts=opts.hosts)
         app.journal.add("pv-http started on %s" % " ".join(l.where for l in listeners))
         srv = server.Server(listeners, handler.serve_connection(app), opts.max_conns)
     except BaseException:

@@ -21,8 +21,9 @@ class App:
     """What every request needs: the scan directory, options, the journal."""
 
     def __init__(self, scandir, journal, credentials=None, wait_secs=10.0,
-                 request_secs=REQUEST_SECS, max_body=MAX_BODY):
+                 request_secs=REQUEST_SECS, max_body=MAX_BODY, hosts=()):
         self.scandir, self.journal, self.credentials = scandir, journal, credentials
+        self.hosts = {h.lower() for h in hosts} | {"localhost"}
         self.wait_secs, self.request_secs, self.max_body = wait_secs, request_secs, max_body
         from pv.http.model import RowCache
         self.rows = RowCache()
@@ -118,6 +119,28 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.text(401, "authentication required", [("WWW-Authenticate", 'Basic realm="pv"')])
         return False
 
+    def _foreign_host(self):
+        """On TCP, a Host that is neither an address, localhost nor --allow-host: refuse it.
+
+        A browser led to 127.0.0.1 by a hostile DNS name (DNS rebinding)
+        sends that name as Host.
+        """
+        if self.listener.kind != "tcp":
+            return False
+        host = (self.headers.get("Host") or "").strip().lower()
+        name = host[1:host.find("]")] if host.startswith("[") else host.rsplit(":", 1)[0] \
+            if host.count(":") == 1 else host
+        import ipaddress
+        try:
+            ipaddress.ip_address(name)
+            return False
+        except ValueError:
+            pass
+        if name in self.app.hosts:
+            return False
+        self.text(421, "unknown Host (see --allow-host)")
+        return True
+
     def _cross_site(self, path):
         """A POST a browser could have sent from another site: refuse it."""
         ctype = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
@@ -136,7 +159,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         path, _, query = self.path.partition("?")
         body = self._body()
         self.pv_server.disarm(self.connection)
-        if body is None or not self._authorised():
+        if body is None or self._foreign_host() or not self._authorised():
             return
         if self.command == "POST" and self._cross_site(path):
             return
