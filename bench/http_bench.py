@@ -100,7 +100,8 @@ def start_sd(work, count, autostart, procs):
         for k in range(count):
             f.write(SD_PROGRAM % (k, "true" if autostart else "false"))
     procs.append(subprocess.Popen([sys.executable, "-m", "supervisor.supervisord", "-c", conf],
-                                  start_new_session=True))
+                                  start_new_session=True, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL))
     return os.path.join(work, "sd.sock")
 
 
@@ -126,8 +127,9 @@ def part_status(root, n, reps, procs):
     wait_for(all_state(pv_sock, "RUNNING", n), 120, "pv to run %d services" % n)
     wait_for(all_state(sd_sock, "RUNNING", n), 120, "supervisord to run %d programs" % n)
     rows = []
-    for what, make in (("supervisorctl status", ctl_status),
-                       ("getAllProcessInfo", lambda s: lambda: rpc(s, "supervisor.getAllProcessInfo"))):
+    def all_info(sock):
+        return lambda: rpc(sock, "supervisor.getAllProcessInfo")
+    for what, make in (("supervisorctl status", ctl_status), ("getAllProcessInfo", all_info)):
         pv, sd = timed(make(pv_sock), reps), timed(make(sd_sock), reps)
         rows.append("%-34s %9.1f ms %9.1f ms   %5.2fx" % ("%s, %d running" % (what, n),
                                                            pv * 1e3, sd * 1e3, sd / pv))

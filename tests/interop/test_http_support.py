@@ -76,7 +76,8 @@ def pv_http(procs, scandir, *args, listen=(), stderr=subprocess.PIPE, user=None)
 
 def has_supervisor():
     try:
-        import supervisor.supervisorctl  # noqa: F401
+        import importlib
+        importlib.import_module("supervisor.supervisorctl")
         return True
     except ImportError:
         return False

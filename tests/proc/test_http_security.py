@@ -169,7 +169,7 @@ def test_delegation_by_peer_credentials(open_dir, procs):
     scan = os.path.join(open_dir, "D")
     os.mkdir(scan)
     web = service(scan, "web", access="# the web team\n%d\n" % OTHER_UID)
-    db = service(scan, "db", access="%%%d\n" % TEAM_GID)
+    service(scan, "db", access="%%%d\n" % TEAM_GID)
     service(scan, "cron")
     pv_scan(procs, scan, ["web", "db", "cron"])
     sock = os.path.join(open_dir, "h.sock")

@@ -19,11 +19,13 @@ STATES = ("starting", "running", "ready", "stopping", "finishing", "down", "back
 VERSION = "0.1"
 HELP = (
     ("pv_service_up", "gauge", "1 if the service runs (starting, running or ready)."),
-    ("pv_service_ready", "gauge", "1 if the service is ready (or running with no readiness method)."),
+    ("pv_service_ready", "gauge",
+     "1 if the service is ready (or running with no readiness method)."),
     ("pv_service_desired_up", "gauge", "1 if the service is wanted up."),
     ("pv_service_state", "gauge", "1 for the service's current state, 0 for the others."),
     ("pv_service_restarts_total", "counter", "Runs started again after one ended."),
-    ("pv_service_last_exit_code", "gauge", "Exit code of the last run that ended (128+N if killed by signal N)."),
+    ("pv_service_last_exit_code", "gauge",
+     "Exit code of the last run that ended (128+N if killed by signal N)."),
     ("pv_service_start_time_seconds", "gauge", "Unix time the current state began, while up."),
     ("pv_service_processes", "gauge", "Processes in the service's session."),
     ("pv_service_memory_rss_bytes", "gauge", "Resident memory of those processes."),

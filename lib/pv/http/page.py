@@ -48,7 +48,8 @@ function duration(s) {
   s = Math.max(0, Math.floor(s));
   if (s < 60) return s + 's';
   if (s < 3600) return Math.floor(s / 60) + 'm' + String(s % 60).padStart(2, '0') + 's';
-  if (s < 86400) return Math.floor(s / 3600) + 'h' + String(Math.floor(s % 3600 / 60)).padStart(2, '0') + 'm';
+  if (s < 86400)
+    return Math.floor(s / 3600) + 'h' + String(Math.floor(s % 3600 / 60)).padStart(2, '0') + 'm';
   return Math.floor(s / 86400) + 'd' + String(Math.floor(s % 86400 / 3600)).padStart(2, '0') + 'h';
 }
 
@@ -88,7 +89,7 @@ function render(services) {
   body.textContent = '';
   const groups = {};
   for (const s of services) {
-    const up = s.state === 'running' || s.state === 'ready' || s.state === 'starting' || s.state === 'stopping';
+    const up = ['running', 'ready', 'starting', 'stopping'].includes(s.state);
     const row = document.createElement('tr');
     row.id = 'row-' + s.name;
     row.dataset.name = s.name;
