@@ -76,6 +76,15 @@ def test_page_restarts_a_service_and_tails_its_log(procs, tmp_path, browser):
     browser.find_element("css selector", "#row-ticker button:last-child").click()
     wait.until(lambda d: _text(d, "#log").count("tick") >= 2)
     assert "group team" in _text(browser, "#groups")
+    ticker = os.path.join(str(scan), "ticker")
+    old_ticker = wait_pid(ticker)
+    browser.find_element("xpath", "//div[@id='groups']/p/button[text()='restart']").click()
+    wait.until(lambda d: _text(d, "#row-batch .state") == "running")
+    assert wait_pid(ticker, not_pid=old_ticker) != old_ticker
+    web_pid = supervise_pid(web)
+    browser.find_element("css selector", "#restart-all").click()
+    assert wait_pid(web, not_pid=web_pid) != web_pid
+    wait.until(lambda d: _text(d, "#row-web td.pid") == str(supervise_pid(web)))
     shot = str(tmp_path / "pv-http-page.png")
     assert browser.save_screenshot(shot) and os.path.getsize(shot) > 1000
     keep = os.environ.get("PV_TEST_ARTIFACTS")
