@@ -128,36 +128,41 @@ def _stop(signum, frame):
     raise Stop()
 
 
+def _credentials(opts):
+    from pv.http import access
+    if not opts.credentials:
+        return None
+    try:
+        return access.read_credentials(opts.credentials)
+    except OSError as exc:
+        raise diag.PermanentError("read", opts.credentials, diag.reason_of(exc)) from None
+    except ValueError:
+        raise diag.PermanentError("read", opts.credentials, "not USER:PASSWORD") from None
+
+
 def serve(opts):
-    from pv.http import access, handler, journal, server
-    credentials = None
-    if opts.credentials:
-        try:
-            credentials = access.read_credentials(opts.credentials)
-        except OSError as exc:
-            raise diag.PermanentError("read", opts.credentials, diag.reason_of(exc)) from None
-        except ValueError:
-            raise diag.PermanentError("read", opts.credentials, "not USER:PASSWORD") from None
-    listeners = []
+    """Listen and serve until SIGTERM or SIGINT (handled from the start: the
+    socket file is removed however early the signal comes)."""
+    from pv.http import handler, journal, server
+    credentials = _credentials(opts)
+    old = {s: signal.signal(s, _stop) for s in (signal.SIGTERM, signal.SIGINT)}
+    listeners, srv = [], None
     try:
         listeners = open_listeners(opts, credentials)
         app = handler.App(os.path.abspath(opts.scandir), journal.Journal(), credentials,
                           opts.wait_secs, opts.request_secs, hosts=opts.hosts)
         app.journal.add("pv-http started on %s" % " ".join(l.where for l in listeners))
         srv = server.Server(listeners, handler.serve_connection(app), opts.max_conns)
-    except BaseException:
-        for listener in listeners:
-            listener.sock.close()
-        raise
-    old = {s: signal.signal(s, _stop) for s in (signal.SIGTERM, signal.SIGINT)}
-    try:
         srv.serve()
     except Stop:
         pass
     finally:
         for signum, handler_was in old.items():
             signal.signal(signum, handler_was)
-        srv.close()
+        if srv is not None:
+            srv.close()
+        else:
+            server.close_listeners(listeners)
     return diag.EXIT_OK
 
 

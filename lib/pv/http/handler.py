@@ -12,6 +12,8 @@ import http.server
 from pv.http import access
 
 MAX_BODY = 1 << 20              # bytes in one request body
+MAX_LINE = 65536                # bytes in the request line (as http.server)
+METHODS = ("GET", "HEAD", "POST")
 REQUEST_SECS = 30.0             # to send a whole request, or to idle between two
 XML_TYPES = ("text/xml", "application/xml")
 JSON_TYPE = "application/json"
@@ -42,8 +44,33 @@ class Handler(http.server.BaseHTTPRequestHandler):
         pass
 
     def handle_one_request(self):
+        """Read one request and dispatch it by a fixed set of methods.
+
+        Replaces http.server's, which looks up ``do_`` + the request's
+        method among the handler's attributes: no name from a request is
+        looked up here.  The deadline covers reading the request.
+        """
         self.pv_server.arm(self.connection, self.app.request_secs)
-        super().handle_one_request()
+        try:
+            self.raw_requestline = self.rfile.readline(MAX_LINE + 1)
+        except OSError:         # the deadline shut the socket down, or a reset
+            self.close_connection = True
+            return
+        if not self.raw_requestline:
+            self.close_connection = True
+            return
+        if len(self.raw_requestline) > MAX_LINE:
+            self.requestline = self.request_version = self.command = ""
+            self.close_connection = True
+            self.send_error(414)
+            return
+        if not self.parse_request():
+            return
+        if self.command not in METHODS:
+            self.send_error(501, "Unsupported method")
+            return
+        self._dispatch()
+        self.wfile.flush()
 
     # --- replies --------------------------------------------------------------------
     def reply(self, status, ctype, body, headers=()):
@@ -78,15 +105,6 @@ class Handler(http.server.BaseHTTPRequestHandler):
             pass            # the client went away
 
     # --- requests -------------------------------------------------------------------
-    def do_GET(self):
-        self._dispatch()
-
-    def do_POST(self):
-        self._dispatch()
-
-    def do_HEAD(self):
-        self._dispatch()
-
     def _body(self):
         """The request body, or None after an error reply."""
         if self.command != "POST":

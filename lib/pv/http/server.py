@@ -188,12 +188,17 @@ class Server:
                 self.open -= 1
 
     def close(self):
-        for listener in self.listeners:
-            listener.sock.close()
-            if listener.kind == "unix":
-                try:
-                    os.unlink(listener.where)
-                except OSError:
-                    pass
+        close_listeners(self.listeners)
         self.wake_r.close()
         self.wake_w.close()
+
+
+def close_listeners(listeners):
+    """Close each listener; remove the file of each unix socket."""
+    for listener in listeners:
+        listener.sock.close()
+        if listener.kind == "unix":
+            try:
+                os.unlink(listener.where)
+            except OSError:
+                pass
