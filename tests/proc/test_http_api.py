@@ -87,6 +87,10 @@ def test_services_and_actions(api):
     assert api("POST", "/v1/services/web/signal", {"signal": "NOPE"})[0] == 400
     assert api("POST", "/v1/services/web/explode")[0] == 404
     assert api("POST", "/v1/services/web/stop", {"wait": "sideways"})[0] == 400
+    conn = UnixHTTP(api.sock)
+    conn.request("POST", "/v1/services/web/stop", body=b"[" * 100000,
+                 headers={"Content-Type": "application/json"})
+    assert conn.getresponse().status == 400
 
 
 def test_log_by_offset_and_follow(api):

@@ -104,7 +104,7 @@ def _log(req, targets, query):
 def _options(body, verb):
     try:
         options = json.loads(body.decode("utf-8")) if body.strip() else {}
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise UsageError("the body is not JSON") from None
     if not isinstance(options, dict):
         raise UsageError("the body must be a JSON object")
