@@ -108,6 +108,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def _body(self):
         """The request body, or None after an error reply."""
         if self.command != "POST":
+            if self.headers.get("Content-Length", "0") != "0" or \
+                    self.headers.get("Transfer-Encoding"):
+                self.close_connection = True    # a body we do not read: never a next request
             return b""
         if self.headers.get("Transfer-Encoding"):
             self.text(411, "send a Content-Length")
