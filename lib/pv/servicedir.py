@@ -24,6 +24,11 @@ PID_FILE = "pid"
 STATE_FILE = "state"
 EVENT_DIR = "event"
 
+# pv-scan's own entries in a scan directory D (dot names: never a service).
+SCAN_DIR = ".pv-scan"        # D/.pv-scan/
+SCAN_LOCK = "lock"           # held by the one pv-scan of D
+SCAN_CONTROL = "control"     # FIFO: control.SCAN_RESCAN, control.SCAN_EXIT
+
 TIMEOUT_KILL = "timeout-kill"
 TIMEOUT_FINISH = "timeout-finish"
 DOWN_SIGNAL = "down-signal"
@@ -36,6 +41,7 @@ NOTIFICATION_FD = "notification-fd"
 SD_NOTIFY = "sd-notify"
 START_TIMEOUT = "start-timeout"
 ON_FATAL = "on-fatal"
+ON_EXIT = "on-exit"             # exit: pv-scan/pv-run end when this run ends (pv-events(5))
 NEEDS = "needs"
 
 # Every file whose content shapes how run is started or treated: a change to

@@ -28,6 +28,8 @@ NAME: a service in DIR, a path, GROUP:*, a glob, or all.
   import FILE [--into D]   supervisord.conf -> a service directory per program
   reread [NAME...]         changed/unchanged/added/removed, and ask pv-scan to rescan
   update [NAME...]         reread, then restart (du) the changed services
+  watch [NAME...] [--since SEQ|--initial] [--exec CMD]  transitions as they happen
+  listen [--events LIST] [--buffer N] -- CMD  run CMD as a Supervisor event listener
   shell                    interactive; help VERB for details
   version
 Options: -d DIR (default $PV_SCANDIR, /etc/pv/service for root,
@@ -88,8 +90,7 @@ def parse_common(ctx, args):
 
 
 def usage(exc):
-    sys.stderr.write("%s: usage: %s\n" % (PROG, exc.message()))
-    return diag.EXIT_USAGE
+    return diag.usage(PROG, exc.message())
 
 
 def resolve_targets(ctx, words, default_all=False, unknown_code=ACTION_UNKNOWN):

@@ -4,11 +4,13 @@ The command half of pv-ctl, split from pv.cmd.ctl to keep modules small:
 only these functions print.
 """
 
+import os
 import sys
 
 from pv import diag
 from pv.cmd.ctl_base import HELP, PROG, VERSION, parse_common, print_line, report_action, resolve_targets, usage
 from pv.cmd.ctl_import import do_import, do_reread, do_update
+from pv.cmd import ctl_events
 
 
 def do_status(ctx, args):
@@ -20,7 +22,12 @@ def do_status(ctx, args):
     else:
         for line in ctl_status.table(rows, colour=ctl_status.want_colour(ctx.out)):
             print_line(ctx, line)
-    return ctl_status.status_code(rows, unknown)
+    code = ctl_status.status_code(rows, unknown)
+    # A scan directory that cannot be read leaves its services unknown (LSB 4),
+    # not "nothing to report": resolve_targets has already warned about it.
+    if any("/" not in word for word in args or ["all"]) and not os.path.isdir(ctx.scandir):
+        code = max(code, ctl_status.STATUS_UNKNOWN)
+    return code
 
 
 def do_check(ctx, args):
@@ -90,7 +97,6 @@ def _tail_options(args):
 
 
 def do_tail(ctx, args):
-    import os
     from pv.ctl import tail as ctl_tail
     follow, count, word = _tail_options(args)
     targets, codes, _ = resolve_targets(ctx, [word])
@@ -207,6 +213,7 @@ VERBS = {
     "add": do_add, "remove": do_remove, "reread": do_reread, "update": do_update,
     "import": do_import, "metrics": do_metrics,
     "version": do_version, "help": do_help, "shell": do_shell,
+    "watch": ctl_events.do_watch, "listen": ctl_events.do_listen,
 }
 
 

@@ -39,8 +39,7 @@ def main(argv=None):
         try:
             command = parse_init(argv[1:])
         except diag.UsageError as exc:
-            sys.stderr.write("%s: usage: %s\n" % (PROG, exc.message()))
-            return diag.EXIT_USAGE
+            return diag.usage(PROG, exc.message())
         return diag.guard(PROG, init, command)
     return onedir.run(PROG, SYNOPSIS, HELP, "supervise", supervise, argv)
 
@@ -58,6 +57,9 @@ def supervise(directory):
         diag.fatal("%s %s" % (PROG, directory), exc.message())
         runner.close()
         return exc.code
+    runner.open_journal(os.path.join(directory, "supervise", "events"),
+                        directory.rstrip("/") or directory,
+                        os.path.basename(os.path.abspath(directory)))
     runner.add(service)
     for signum in (signal.SIGTERM, signal.SIGINT):
         runner.loop.on_signal(signum, runner.exit_all)

@@ -31,6 +31,10 @@ VERB_HELP = {
     "reread": "reread [NAME...]  changed, unchanged, added or removed; and ask pv-scan to "
               "rescan (exit 102 if it is not running)",
     "update": "update [NAME...]  reread, then restart (du) the changed services wanted up",
+    "watch": "watch [NAME...] [--json] [--since SEQ | --initial] [--exec CMD]  every "
+             "transition as it is recorded (pv-events(5))",
+    "listen": "listen [--events LIST] [--buffer N] [--cursor FILE] -- CMD [ARG...]  run CMD "
+              "as a Supervisor event listener",
     "shell": "shell  this interactive loop",
     "version": "version  print pv-ctl's version",
     "help": "help [VERB]  the verbs, or one verb in detail",

@@ -10,11 +10,18 @@ from pv.signames import signal
 import os
 
 from pv import diag, servicedir
+from pv.events.hook import Recorder, exit_status_code
 from pv.supervise import procs
+from pv.supervise.host import Host
 from pv.supervise.loop import Loop
+from pv.supervise.states import RUN_PHASES, Event, Phase, Want
+
+ENVIRON_BUFFER = 1 << 16     # most environments fit; longer ones are read whole
 
 
-class Runner:
+class Runner(Host):
+    """The host (host.Host) of pv-run and of pv-scan."""
+
     def __init__(self, prog):
         self.prog = prog
         self.loop = Loop()
@@ -31,8 +38,11 @@ class Runner:
         self._in_stop_pass = self._stop_again = False
         self._notify_pending = False
         self._table, self._table_iteration = {}, -1
+        self._marks = None             # (markers, {marker: pids}) during one batch
+        self.on_entry_gone = None      # pv-scan: called with an entry once all of it is gone
         self.child_nofile = None       # the soft RLIMIT_NOFILE to give services, if we raised ours
         self.loop.on_signal(signal.SIGCHLD, self._on_sigchld)
+        self.recorder = None           # the transition record (pv.events), once opened
         self.notifier = None
         if os.environ.get("NOTIFY_SOCKET"):
             from pv.supervise.notify import Notifier
@@ -55,6 +65,21 @@ class Runner:
             self._table_iteration = self.loop.iteration
         return self._table
 
+    def marked(self, marker):
+        if self._marks is None or marker not in self._marks[0]:
+            # Only our own services' markers are kept (another supervisor's
+            # thousands of services must not cost this one memory), and only
+            # until the batch is over.
+            wanted = {unit.marker for service in self.services for unit in service.units()}
+            wanted.add(marker)
+            if self._marks is None:
+                self.loop.call_later(0, self._forget_marks)
+            self._marks = (wanted, _marker_index(wanted))
+        return set(self._marks[1].get(marker, ()))
+
+    def _forget_marks(self):
+        self._marks = None
+
     def _on_sigchld(self, signum):
         for pid, status in procs.reap():
             callback = self._owners.pop(pid, None)
@@ -66,10 +91,13 @@ class Runner:
                 service.loop.guard(unit.recheck)()
 
     # --- services ---------------------------------------------------------
-    def add(self, service):
-        """A Service, or every member of an Instances group."""
-        self.services.extend(getattr(service, "members", (service,)))
+    def add(self, entry):
+        """A Service, or an Instances group: each of its members."""
+        self.services.extend(entry.members)
         self._needs = None
+        if self.recorder is not None:
+            for member in entry.members:
+                self.recorder.service("added", member)
 
     @property
     def needs(self):
@@ -80,11 +108,15 @@ class Runner:
         return self._needs
 
     def service_gone(self, service):
+        if self.recorder is not None and hasattr(service, "main"):
+            self.recorder.service("removed", service)
         if service in self.services:
             self.services.remove(service)
             if not self.exiting:    # at shutdown the graph only shrinks: keep it
                 self._needs = None
         self._waiting.discard(service)
+        if service.entry.gone and self.on_entry_gone is not None:
+            self.on_entry_gone(service.entry)
         if not self.services and (self.exiting or self.stop_when_empty):
             self.loop.stop()
         elif self.exiting:
@@ -94,6 +126,8 @@ class Runner:
         """Take every service down, then stop the loop."""
         if not self.exiting and self.notifier:
             self.notifier.stopping()
+        if not self.exiting and self.recorder is not None:
+            self.recorder.note("stopping", code=self.exit_code)
         self.exiting = True
         if not self.services:
             self.loop.stop()
@@ -140,12 +174,12 @@ class Runner:
             self._notify_pending = True
             self.loop.call_later(0, self._notify_now)
         if service is not None:
-            if service.main.phase == "waiting":
+            if service.main.phase == Phase.WAITING:
                 self._waiting.add(service)
             else:
                 self._waiting.discard(service)
         for other in list(self._waiting):
-            other.loop.guard(other.main.handle)("needs-met")
+            other.loop.guard(other.main.handle)(Event.NEEDS_MET)
 
     def _notify_now(self):
         self._notify_pending = False
@@ -181,9 +215,84 @@ class Runner:
             return
         self.track(child.pid, lambda status: spawn.reaped(child, status))
 
+    # --- the transition record (pv-events(5)) and on-exit ------------------
+    def open_journal(self, directory, base_label, base_name):
+        """Record transitions in ``directory``; a warning, not a failure, if impossible."""
+        recorder = Recorder(directory, base_label, base_name)
+        try:
+            recorder.open()
+        except OSError as exc:
+            diag.warn(self.prog, "unable to open %s: %s" % (directory, exc.strerror))
+            return
+        self.recorder = recorder
+        recorder.note("started")
+
+    def record(self, unit, old, event, new, effects):
+        """One step of ``unit``'s table, before its effects (pv-events(5))."""
+        if self.recorder is not None:
+            self.recorder.step(unit, old, event, new, effects)
+
+    def run_ended(self, unit):
+        """``unit``'s run ended, before the table hears of it: the end of an
+        ``on-exit exit`` program that was not being stopped ends everything."""
+        if unit.phase not in RUN_PHASES or unit.is_log or self.exiting or \
+                _on_exit(unit.path) != "exit":
+            return
+        code = exit_status_code(unit.record.exit_code, unit.record.exit_signal)
+        self.report(unit, "warning", "on-exit exit: ended with %d; taking everything down" % code)
+        self.exit_code = code
+        if self.recorder is not None:
+            self.recorder.transition(unit, unit.phase, unit.phase, "want",
+                                     {"want": Want.EXIT, "was": unit.want, "by": "on-exit"})
+        unit.want = Want.EXIT       # the table then takes it down, not up again
+        # Not from inside the unit's handling of its exit: from the loop, next.
+        self.loop.call_later(0, self.exit_all)
+
     # --- messages ---------------------------------------------------------
     def report(self, unit, level, text):
         diag.say("%s %s" % (self.prog, unit.label), level, text)
 
     def close(self):
+        if self.recorder is not None:
+            self.recorder.note("stopped", code=self.exit_code)
+            self.recorder.close()
+            self.recorder = None
         self.loop.close()
+
+
+def _marker_index(wanted):
+    """{marker: {pids whose environment holds it}} for each of ``wanted``
+    (b"PV_SERVICE=DIR"): each environment read once, whatever the number of
+    services asking, and no process table built (a zombie's is empty)."""
+    prefix = (servicedir.MARKER_VAR + "=").encode()
+    index = {}
+    try:
+        names = os.listdir("/proc")
+    except OSError:
+        return index
+    # One buffer for all: a bytes object per process would leave pv-scan's
+    # heap fragmented for good after one scan of a busy system.
+    buf = bytearray(ENVIRON_BUFFER)
+    for name in names:
+        if not name.isdigit():
+            continue
+        try:
+            with open("/proc/%s/environ" % name, "rb", buffering=0) as f:
+                size = f.readinto(buf)
+                if buf.find(prefix, 0, size) < 0 and size < len(buf):
+                    continue
+                env = bytes(buf[:size]) + (f.read() if size == len(buf) else b"")
+        except OSError:
+            continue
+        for entry in env.split(b"\0"):
+            if entry in wanted:
+                index.setdefault(entry, set()).add(int(name))
+    return index
+
+
+def _on_exit(path):
+    """The ``on-exit`` knob: ``exit`` (pv-scan ends when this run ends) or None."""
+    try:
+        return servicedir.read_first_line(os.path.join(path, servicedir.ON_EXIT))
+    except OSError:
+        return None
