@@ -2,6 +2,7 @@
 
 import http.client
 import json
+import re
 import os
 import socket
 import subprocess
@@ -164,3 +165,29 @@ def test_metrics_parse_and_agree(api):
                          stdout=subprocess.PIPE, timeout=SHORT_TIMEOUT, universal_newlines=True)
     assert out.returncode == 0
     assert _value(_families(out.stdout), "pv_service_up", service="web") == 1
+
+
+def test_event_stream(api):
+    web = os.path.join(api.scan, "web")
+    old = wait_pid(web)
+
+    def open_stream(extra=b""):
+        s = socket.socket(socket.AF_UNIX)
+        s.settimeout(SHORT_TIMEOUT)
+        s.connect(api.sock)
+        s.sendall(b"GET /v1/events?name=web HTTP/1.1\r\nHost: x\r\n" + extra + b"\r\n")
+        return s, s.makefile("rb")
+    stream, reader = open_stream()
+    assert "text/event-stream" in read_until(reader, lambda t: "retry: 2000" in t)
+    assert api("POST", "/v1/services/web/restart")[0] == 200
+    text = read_until(reader, lambda t: t.count('"service":"web"') >= 2)
+    assert '"service":"ticker"' not in text
+    seqs = [int(x) for x in re.findall(r"\nid: (\d+)\n", text)]
+    assert seqs == sorted(seqs) and len(seqs) >= 2
+    assert wait_pid(web, not_pid=old) != old
+    stream.close()
+    # a client that reconnects with Last-Event-ID gets what came after it
+    again, reader = open_stream(b"Last-Event-ID: %d\r\n" % seqs[0])
+    text = read_until(reader, lambda t: ("\nid: %d\n" % seqs[1]) in t)
+    assert ("\nid: %d\n" % seqs[0]) not in text
+    again.close()

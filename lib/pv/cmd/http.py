@@ -1,10 +1,14 @@
 """pv-http: serve Supervisor's XML-RPC, a JSON API, a web page and metrics (pv-http(1))."""
 
+import grp
 import os
 import signal
 import sys
+import time
 
 from pv import diag
+from pv.ctl.names import default_scandir
+from pv.http import access, handler, journal, metrics, server
 
 PROG = "pv-http"
 SYNOPSIS = ("pv-http [-d DIR] [--listen unix:PATH|HOST:PORT]... [--socket-mode MODE] "
@@ -91,7 +95,6 @@ def parse(argv):
 
 
 def _gid(name):
-    import grp
     if name.isdigit():
         return int(name)
     try:
@@ -102,7 +105,6 @@ def _gid(name):
 
 def open_listeners(opts, credentials):
     """Every listener asked for; TCP beyond loopback refused without credentials."""
-    from pv.http import access, server
     gid = _gid(opts.socket_group) if opts.socket_group else None
     found = []
     for where in opts.listen or ["unix:" + os.path.join(opts.scandir, ".pv-http.sock")]:
@@ -129,7 +131,6 @@ def _stop(signum, frame):
 
 
 def _credentials(opts):
-    from pv.http import access
     if not opts.credentials:
         return None
     try:
@@ -143,7 +144,6 @@ def _credentials(opts):
 def serve(opts):
     """Listen and serve until SIGTERM or SIGINT (handled from the start: the
     socket file is removed however early the signal comes)."""
-    from pv.http import handler, journal, server
     credentials = _credentials(opts)
     old = {s: signal.signal(s, _stop) for s in (signal.SIGTERM, signal.SIGINT)}
     listeners, srv = [], None
@@ -173,7 +173,6 @@ def run(argv):
             sys.stdout.write(HELP)
             return diag.EXIT_OK
         if opts.scandir is None:
-            from pv.ctl.names import default_scandir
             opts.scandir = default_scandir()
         return serve(opts)
     except diag.UsageError as exc:
@@ -190,8 +189,6 @@ def main(argv=None):
 
 def ctl_metrics(ctx, args):
     """``pv-ctl metrics``: the /metrics text on stdout (node_exporter's textfile collector)."""
-    import time
-    from pv.http import metrics
     if args:
         raise diag.UsageError("metrics takes no NAME")
     ctx.out.write(metrics.render(ctx.scandir, time.time()))

@@ -16,11 +16,16 @@ service (start, stop, restart, signal, clear its log), and ``admin``
 """
 
 import binascii
+import grp
 import hashlib
 import hmac
+import ipaddress
 import os
+import pwd
 import socket
 import struct
+
+from pv.servicedir import service_of
 
 ACCESS_KNOB = "access"
 MAX_KNOB_BYTES = 65536
@@ -60,7 +65,6 @@ class Caller:
 def user_name(uid):
     if uid is None:
         return None
-    import pwd
     try:
         return pwd.getpwuid(uid).pw_name
     except KeyError:
@@ -83,7 +87,6 @@ def peer_of_unix(sock):
 
 def read_access(service_path):
     """The words of ``S/access`` (users, ``%group``), [] if none; instances share S's."""
-    from pv.servicedir import service_of
     path = os.path.join(service_of(service_path), ACCESS_KNOB)
     try:
         with open(path, "rb") as f:
@@ -101,7 +104,6 @@ def read_access(service_path):
 def _gid(word):
     if word.isdigit():
         return int(word)
-    import grp
     try:
         return grp.getgrnam(word).gr_gid
     except KeyError:
@@ -111,7 +113,6 @@ def _gid(word):
 def _uid(word):
     if word.isdigit():
         return int(word)
-    import pwd
     try:
         return pwd.getpwnam(word).pw_uid
     except KeyError:
@@ -158,7 +159,6 @@ def loopback_owner(client, server, proc="/proc"):
 
 
 def is_loopback(host):
-    import ipaddress
     try:
         return ipaddress.ip_address(host.split("%")[0]).is_loopback
     except ValueError:

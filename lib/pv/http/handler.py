@@ -8,8 +8,12 @@ one equal to the page's own.
 """
 
 import http.server
+import ipaddress
+import pwd
+import traceback
 
-from pv.http import access
+from pv.http import access, routes
+from pv.http.model import RowCache
 
 MAX_BODY = 1 << 20              # bytes in one request body
 MAX_LINE = 65536                # bytes in the request line (as http.server)
@@ -27,7 +31,6 @@ class App:
         self.scandir, self.journal, self.credentials = scandir, journal, credentials
         self.hosts = {h.lower() for h in hosts} | {"localhost"}
         self.wait_secs, self.request_secs, self.max_body = wait_secs, request_secs, max_body
-        from pv.http.model import RowCache
         self.rows = RowCache()
 
 
@@ -151,7 +154,6 @@ class Handler(http.server.BaseHTTPRequestHandler):
         host = (self.headers.get("Host") or "").strip().lower()
         name = host[1:host.find("]")] if host.startswith("[") else host.rsplit(":", 1)[0] \
             if host.count(":") == 1 else host
-        import ipaddress
         try:
             ipaddress.ip_address(name)
             return False
@@ -176,7 +178,6 @@ class Handler(http.server.BaseHTTPRequestHandler):
         return False
 
     def _dispatch(self):
-        from pv.http import routes
         path, _, query = self.path.partition("?")
         body = self._body()
         self.pv_server.disarm(self.connection)
@@ -193,7 +194,6 @@ class Handler(http.server.BaseHTTPRequestHandler):
         try:
             route(self, rest, query, body)
         except Exception:   # noqa: BLE001 - one request's bug is a 500, not a dead server
-            import traceback
             self.app.journal.add("internal error: %s" % traceback.format_exc(limit=3)
                                  .replace("\n", " | "))
             self.close_connection = True
@@ -222,7 +222,6 @@ def _identify(sock, listener):
     if access.is_loopback(client[0]):
         uid = access.loopback_owner(client, here)
         if uid is not None:
-            import pwd
             try:
                 gid = pwd.getpwuid(uid).pw_gid
             except KeyError:

@@ -5,11 +5,15 @@ NAME in a path is any NAME pv-ctl takes (a service, ``GROUP:*``, a glob,
 """
 
 import json
+import os
 import time
 from urllib.parse import parse_qs, unquote
 
+from pv import wait as waiting
+from pv.ctl import add as ctl_add
 from pv.ctl import names as ctl_names
 from pv.ctl import ops as ctl_ops
+from pv.ctl import reread as ctl_reread
 from pv.ctl import status as ctl_status
 from pv.diag import PvError, UsageError
 from pv.http import logs, model
@@ -88,7 +92,6 @@ def _log(req, targets, query):
         offset = _int(query, "offset", -DEFAULT_LOG_BYTES)
         length = _int(query, "length", 0)
         data = logs.read(path, offset, length)
-        import os
         size = os.path.getsize(path)
     except UsageError as exc:
         return error(req, 400, exc.reason)
@@ -120,7 +123,6 @@ def _options(body, verb):
 
 def _act(req, verb, targets, letters, wait, timeout):
     """[(target, "ok"|"timeout"|"error", reason)] after sending and waiting."""
-    from pv import wait as waiting
     if wait is None:
         failures = ctl_ops.signal_all(targets, letters)
         bad = {t.path: e for t, e in failures}
@@ -178,8 +180,6 @@ def _admin(req):
 
 
 def reread(req, rest, query, body):
-    from pv.ctl import add as ctl_add
-    from pv.ctl import reread as ctl_reread
     if not _admin(req):
         return
     scandir = req.app.scandir
@@ -196,7 +196,6 @@ def reread(req, rest, query, body):
 
 
 def update(req, rest, query, body):
-    from pv.ctl import reread as ctl_reread
     if not _admin(req):
         return
     scandir = req.app.scandir

@@ -10,6 +10,8 @@ state and ``pv_build_info``.
 
 import os
 
+from pv import wait
+from pv.ctl import names as ctl_names
 from pv.ctl import status as ctl_status
 from pv.diag import PvError
 
@@ -62,7 +64,6 @@ def sessions(proc="/proc"):
 
 
 def _readiness(target):
-    from pv import wait
     try:
         state, runit = wait.read_records(target.path)
     except PvError:
@@ -100,8 +101,6 @@ def service_lines(out, target, row, procs):
 
 def render(scandir, now=None, proc="/proc"):
     """The whole exposition for ``scandir``."""
-    from pv.ctl import names as ctl_names
-    import os.path
     out = {}
     counts = dict.fromkeys(STATES, 0)
     procs = sessions(proc)

@@ -10,8 +10,11 @@ import datetime
 import os
 import time
 
+from pv import control
 from pv.ctl import names as ctl_names
 from pv.ctl import status as ctl_status
+from pv.ctl import tail as ctl_tail
+from pv.servicedir import STATE_FILE, STATUS_FILE, supervise_dir
 
 # Supervisor's process states (supervisor/states.py), by name.
 STOPPED, STARTING, RUNNING, BACKOFF, STOPPING = 0, 10, 20, 30, 40
@@ -112,7 +115,6 @@ def description(code, row, now):
 
 
 def log_file(entry):
-    from pv.ctl import tail as ctl_tail
     path = os.path.join(ctl_tail.log_dir(entry.target.path), ctl_tail.CURRENT)
     return path if os.path.exists(path) else ""
 
@@ -160,7 +162,6 @@ class RowCache:
 
     @staticmethod
     def _key(path):
-        from pv.servicedir import STATE_FILE, STATUS_FILE, supervise_dir
         where = supervise_dir(path)
         try:
             a = os.stat(os.path.join(where, STATE_FILE))
@@ -174,7 +175,6 @@ class RowCache:
 
     def read_with_log(self, entry):
         """(row, log file path or "") of an entry; the log path is kept with the row."""
-        from pv import control
         target = entry.target
         key = self._key(target.path)
         cached = self.rows.get(target.path)

@@ -1,6 +1,7 @@
 """The web page at / and its script at /app.js: plain HTML, a little JavaScript.
 
-The script reads /v1/services every two seconds and POSTs actions as JSON
+The script reads /v1/services every two seconds, and at once when the event
+stream (/v1/events) reports a transition; it POSTs actions as JSON
 (a content type a cross-site form cannot send); the Content-Security-Policy
 allows scripts from pv-http only.
 """
@@ -165,4 +166,11 @@ function showLog(name) {
 document.getElementById('restart-all').addEventListener('click', () => act('all', 'restart'));
 refresh();
 setInterval(refresh, 2000);
+if (window.EventSource) {
+  // every transition refreshes the table at once (polling stays as a fallback)
+  let pending = null;
+  new EventSource('/v1/events').onmessage = () => {
+    if (pending === null) pending = setTimeout(() => { pending = null; refresh(); }, 100);
+  };
+}
 """

@@ -1,8 +1,10 @@
 """The route table of pv-http: (method, path) -> function(request, rest, query, body)."""
 
+import select
 import time
+from urllib.parse import unquote
 
-from pv.http import jsonapi, logs, metrics, page, rpc
+from pv.http import jsonapi, logs, metrics, model, page, rpc, sse
 
 XML = "text/xml; charset=utf-8"
 
@@ -15,8 +17,6 @@ def rpc2(req, rest, query, body):
 
 def logtail(req, rest, query, body):
     """``/logtail/NAME[/stdout]``: the log, then what is appended (supervisorctl tail -f)."""
-    from urllib.parse import unquote
-    from pv.http import model
     name, _, channel = unquote(rest).partition("/")
     hits, is_group = model.find(model.entries(req.app.scandir), name)
     if is_group or len(hits) != 1 or channel not in ("", "stdout", "stderr"):
@@ -49,7 +49,6 @@ def mainlogtail(req, rest, query, body):
 
 
 def client_gone(sock):
-    import select
     readable, _, _ = select.select([sock], [], [], 0)
     return bool(readable) and logs.client_gone(sock)
 
@@ -74,6 +73,7 @@ ROUTES = {
     ("GET", "/app.js"): script,
     ("GET", "/metrics"): metrics_text,
     ("GET", "/v1/services"): jsonapi.list_services,
+    ("GET", "/v1/events"): sse.events,
     ("POST", "/v1/reread"): jsonapi.reread,
     ("POST", "/v1/update"): jsonapi.update,
 }

@@ -7,9 +7,10 @@ xmlrpc.client's ``loads``/``dumps``; nothing of SimpleXMLRPCDispatcher.
 """
 
 import os
+import time
 import xmlrpc.client
 
-from pv.http import model, rpcconf, rpcops
+from pv.http import logs, model, rpcconf, rpcops
 from pv.http.rpcops import (BAD_ARGUMENTS, BAD_NAME, FAILED, INCORRECT_PARAMETERS, NO_FILE,
                             NOT_RUNNING, UNKNOWN_METHOD, RpcFault)
 
@@ -38,7 +39,6 @@ def _info(call, name):
 
 
 def _all_info(call):
-    import time
     now = time.time()
     out = []
     for entry in model.entries(call.scandir):
@@ -48,7 +48,6 @@ def _all_info(call):
 
 
 def _read_log(call, name, offset, length):
-    from pv.http import logs
     entry = rpcops.one(call, name)
     try:
         return logs.read(logs.current_path(entry.target.path), offset, length) \
@@ -60,7 +59,6 @@ def _read_log(call, name, offset, length):
 
 
 def _tail_log(call, name, offset, length):
-    from pv.http import logs
     entry = rpcops.one(call, name)
     return logs.tail(logs.current_path(entry.target.path), offset, length)
 

@@ -10,12 +10,15 @@ processes still run (``removed``) -- what ``pv-ctl reread`` reports.
 import os
 import time
 
+from pv import control
 from pv.ctl import add as ctl_add
 from pv.ctl import names as ctl_names
+from pv.ctl import ops as ctl_ops
 from pv.ctl import reread
 from pv.diag import PvError
 from pv.http import model
-from pv.http.rpcops import (ALREADY_ADDED, BAD_NAME, FAILED, STILL_RUNNING, RpcFault)
+from pv.http.rpcops import ALREADY_ADDED, BAD_NAME, FAILED, STILL_RUNNING, RpcFault
+from pv.servicedir import service_of
 
 
 def reload_config(call):
@@ -35,7 +38,6 @@ def _admin(call):
 
 
 def _wait_supervised(path, secs):
-    from pv import control
     deadline = time.monotonic() + secs
     delay = 0.005
     while not control.is_supervised(path):
@@ -52,8 +54,6 @@ def add_group(call, name):
     A running (or wanted-up) service is ALREADY_ADDED.
     """
     _admin(call)
-    from pv import control
-    from pv.ctl import ops as ctl_ops
     if name not in ctl_names.list_or_empty(call.scandir):
         raise RpcFault(BAD_NAME, name)
     path = os.path.join(call.scandir, name)
@@ -97,11 +97,9 @@ def remove_group(call, name):
 
 def config_info(call):
     """getAllConfigInfo: what ``supervisorctl avail`` shows."""
-    from pv import control
     out = []
     for entry in model.entries(call.scandir):
         path = entry.target.path
-        from pv.servicedir import service_of
         top = service_of(path)
         out.append({
             "name": entry.name, "group": entry.group,

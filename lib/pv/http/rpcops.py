@@ -9,9 +9,14 @@ fault code per process.
 import os
 import time
 
+from pv import control
+from pv.ctl import add as ctl_add
 from pv.ctl import ops as ctl_ops
+from pv.ctl import reread
+from pv.ctl import tail as ctl_tail
 from pv.diag import PvError, UsageError
 from pv.http import model
+from pv.servicedir import service_of
 
 # Supervisor's fault codes (supervisor/xmlrpc.py).
 UNKNOWN_METHOD, INCORRECT_PARAMETERS, BAD_ARGUMENTS = 1, 2, 3
@@ -141,8 +146,6 @@ def stop_group(call, name, wait=True):
 
 def _stop_removed(call, name):
     """A service removed from D but still running: pv-scan takes it down at a rescan."""
-    from pv.ctl import add as ctl_add
-    from pv.ctl import reread
     if not call.caller.admin or name not in reread.running_names(call.scandir):
         raise RpcFault(BAD_NAME, name)
     try:
@@ -213,9 +216,6 @@ def signal_all(call, sig):
 
 def clear_entry(call, entry):
     """Rotate the service's log now (ALRM to its pv-log) and delete what was rotated."""
-    from pv import control
-    from pv.ctl import tail as ctl_tail
-    from pv.servicedir import service_of
     directory = ctl_tail.log_dir(entry.target.path)
     current = os.path.join(directory, ctl_tail.CURRENT)
     try:
