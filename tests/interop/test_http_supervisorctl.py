@@ -121,14 +121,15 @@ def test_tail_tail_f_clear_and_maintail(procs, tmp_path):
     follower.wait(timeout=SHORT_TIMEOUT)
     assert supervisorctl(url, "clear", "ticker") == (0, "ticker: cleared\n")
     code, out = supervisorctl(url, "maintail")
-    assert code == 0 and "clear ticker" in out and "pv-http started" in out
-    code, out = supervisorctl(url, "version")
-    assert code == 0 and out.startswith("pv-http")
+    assert code == 0 and re.search(r"#\d+ ticker spawn", out), out
     mainf = procs.start([sys.executable, "-m", "supervisor.supervisorctl", "-s", url,
                          "maintail", "-f"], stdout=subprocess.PIPE)
-    read_until(mainf.stdout, lambda text: "clear ticker" in text)
+    read_until(mainf.stdout, lambda text: "ticker spawn" in text)
     assert supervisorctl(url, "stop", "ticker")[0] == 0
-    read_until(mainf.stdout, lambda text: "stop ticker" in text)
+    text = read_until(mainf.stdout, lambda text: re.search(r"ticker exit \w+->", text))
+    assert "ticker want" in text
+    code, out = supervisorctl(url, "version")
+    assert code == 0 and out.startswith("pv-http")
     mainf.send_signal(signal.SIGINT)
     mainf.wait(timeout=SHORT_TIMEOUT)
 

@@ -113,6 +113,13 @@ def test_log_by_offset_and_follow(api):
     stream.close()
 
 
+def test_action_log_says_who_did_what(api):
+    assert api("POST", "/v1/services/web/restart")[0] == 200
+    status, text = api("GET", "/v1/actions")
+    assert status == 200 and "pv-http started on" in text
+    assert re.search(r"unix uid %d: restart web" % os.geteuid(), text)
+
+
 def test_reread_and_update(api):
     web = os.path.join(api.scan, "web")
     old = wait_pid(web)

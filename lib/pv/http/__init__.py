@@ -14,7 +14,9 @@ model     the services of the scan directory as Supervisor sees them:
 rpc       the XML-RPC method table, faults, multicall
 rpcops    the methods that act (start, stop, signal, groups, reread, update)
 logs      reading a service's log by offset; the streams behind tail -f
-jsonapi   /v1/
+mainlog   the transition record as Supervisor's main log (maintail)
+journal   pv-http's own action log (who did what), in memory
+jsonapi   /v1/; sse its event stream
 metrics   Prometheus text (also ``pv-ctl metrics``)
 page      the HTML page and its script
 

@@ -72,6 +72,12 @@ def client_gone(sock):
         return True
 
 
+def gone(sock):
+    """Without waiting: whether the client of ``sock`` has hung up."""
+    readable, _, _ = select.select([sock], [], [], 0)
+    return bool(readable) and client_gone(sock)
+
+
 def nothing(sock):
     """An empty stream that lasts until the client hangs up (``stderr``: pv has none)."""
     while True:

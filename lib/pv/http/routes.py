@@ -1,10 +1,9 @@
 """The route table of pv-http: (method, path) -> function(request, rest, query, body)."""
 
-import select
 import time
 from urllib.parse import unquote
 
-from pv.http import jsonapi, logs, metrics, model, page, rpc, sse
+from pv.http import jsonapi, logs, mainlog, metrics, model, page, rpc, sse
 
 XML = "text/xml; charset=utf-8"
 
@@ -33,24 +32,14 @@ def logtail(req, rest, query, body):
 
 
 def mainlogtail(req, rest, query, body):
-    """pv-http's own action log, then its new lines."""
-    journal = req.app.journal
-
-    def chunks():
-        yield journal.read(-logs.FIRST_TAIL, 0)
-        offset = journal.end()
-        while True:
-            data, offset = journal.wait_after(offset, logs.POLL_MAX_SECS * 5)
-            if data:
-                yield data
-            elif client_gone(req.connection):
-                return
-    req.stream("text/plain; charset=utf-8", chunks())
+    """The transition record as log lines, then each new one (maintail -f)."""
+    req.stream("text/plain; charset=utf-8",
+               mainlog.follow(req.app.scandir, req.app.journal, req.connection))
 
 
-def client_gone(sock):
-    readable, _, _ = select.select([sock], [], [], 0)
-    return bool(readable) and logs.client_gone(sock)
+def actions(req, rest, query, body):
+    """pv-http's own action log: who did what."""
+    req.reply(200, "text/plain; charset=utf-8", req.app.journal.read(0, 0))
 
 
 def index(req, rest, query, body):
@@ -69,6 +58,7 @@ def metrics_text(req, rest, query, body):
 ROUTES = {
     ("POST", "/RPC2"): rpc2,
     ("GET", "/mainlogtail"): mainlogtail,
+    ("GET", "/v1/actions"): actions,
     ("GET", "/"): index,
     ("GET", "/app.js"): script,
     ("GET", "/metrics"): metrics_text,

@@ -10,7 +10,7 @@ import os
 import time
 import xmlrpc.client
 
-from pv.http import logs, model, rpcconf, rpcops
+from pv.http import logs, mainlog, model, rpcconf, rpcops
 from pv.http.rpcops import (BAD_ARGUMENTS, BAD_NAME, FAILED, INCORRECT_PARAMETERS, NO_FILE,
                             NOT_RUNNING, UNKNOWN_METHOD, RpcFault)
 
@@ -91,7 +91,7 @@ def _clear_main(call):
 def _read_main(call, offset, length):
     if length < 0 or (offset < 0 and length):
         raise RpcFault(BAD_ARGUMENTS)
-    return call.journal.read(offset, length).decode("utf-8", "replace")
+    return mainlog.read(call.scandir, call.journal, offset, length).decode("utf-8", "replace")
 
 
 # name -> (function, [return type, parameter types...], optional trailing params, help)
@@ -105,9 +105,11 @@ METHODS = {
     "supervisor.getState": (lambda c: {"statecode": 1, "statename": "RUNNING"}, [T], 0,
                             "Always RUNNING: pv-http answers only while it runs."),
     "supervisor.getPID": (lambda c: os.getpid(), [I], 0, "pv-http's pid."),
-    "supervisor.readLog": (_read_main, [S, I, I], 0, "pv-http's action log (in memory)."),
+    "supervisor.readLog": (_read_main, [S, I, I], 0,
+                           "The transition record as log lines (else pv-http's action log)."),
     "supervisor.readMainLog": (_read_main, [S, I, I], 0, "Alias of readLog."),
-    "supervisor.clearLog": (_clear_main, [B], 0, "Clear pv-http's action log (admin)."),
+    "supervisor.clearLog": (_clear_main, [B], 0,
+                            "Clear pv-http's action log (admin); the record is kept."),
     "supervisor.shutdown": (_refuse("shut down"), [B], 0, "Refused: FAILED."),
     "supervisor.restart": (_refuse("restart"), [B], 0, "Refused: FAILED."),
     "supervisor.reloadConfig": (rpcconf.reload_config, [A], 0,

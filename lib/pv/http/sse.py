@@ -11,7 +11,6 @@ stream is woken by the record's directory changing (inotify), and sends a
 comment every HEARTBEAT_SECS so that a client gone away is noticed.
 """
 
-import select
 from urllib.parse import parse_qs
 
 from pv.ctl import watch
@@ -49,18 +48,13 @@ def chunks(directory, after, names, sock):
             while reader.gaps:
                 yield b'data: {"event": "gap", "first": %d, "last": %d}\n\n' % reader.gaps.pop(0)
             why = waker.wait(HEARTBEAT_SECS, sock.fileno())
-            if why == "closed" or (why == "timeout" and gone(sock)):
+            if why == "closed" or (why == "timeout" and logs.gone(sock)):
                 return
             if why == "timeout":
                 yield b": still here\n\n"
     finally:
         waker.close()
         reader.close()
-
-
-def gone(sock):
-    readable, _, _ = select.select([sock], [], [], 0)
-    return bool(readable) and logs.client_gone(sock)
 
 
 def events(req, rest, query, body):
