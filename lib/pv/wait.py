@@ -14,7 +14,7 @@ import time
 from pv import control, status
 from pv.diag import NotSupervised, PvError, TempError, reason_of
 from pv.servicedir import EVENT_DIR, supervise_dir
-from pv.supervise.states import DOWN_PHASES, REST_PHASES, RUN_PHASES, Phase
+from pv.supervise.states import DOWN_PHASES, ENDED_PHASES, RUN_PHASES, Phase
 
 LIVENESS_SECS = 2.0
 
@@ -33,7 +33,7 @@ def reached(condition, state, runit, old_pid=0):
     if condition == "down":      # the run has ended and nothing of it is left
         return word in DOWN_PHASES
     if condition == "finished":  # ... and ./finish is over too
-        return word in REST_PHASES
+        return word in ENDED_PHASES
     raise ValueError("unknown condition: %s" % condition)
 
 

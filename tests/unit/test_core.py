@@ -146,3 +146,13 @@ def test_knob_readers(tmp_path):
     with pytest.raises(servicedir.KnobError):
         servicedir.read_restart(s)
     assert os.path.basename(servicedir.supervise_dir(s)) == "supervise"
+
+
+def test_waiting_is_neither_down_nor_finished_for_waits():
+    from pv import wait
+    from pv.supervise.states import Phase as P
+    for word, down, finished in ((P.WAITING, False, False), (P.FINISHING, True, False),
+                                 (P.BACKOFF, True, True), (P.STOPPING, False, False)):
+        record = State(state=word, pid=0)
+        assert wait.reached("down", record, None) is down
+        assert wait.reached("finished", record, None) is finished

@@ -24,7 +24,6 @@ class Service:
     def __init__(self, path, label, host, instance=None, first=None, entry=None):
         self.path, self.label, self.host = path, label, host
         self.entry = self if entry is None else entry
-        self.members = (self,)
         self.loop = Guarded(host.loop, self._internal_error)
         self.pipe = None
         self.main = Unit(path, label, self, host, instance=instance)
@@ -40,6 +39,11 @@ class Service:
         self._closing_log = False
         self.gone = False
         self.stopping = False       # exit() was called at shutdown
+
+    @property
+    def members(self):
+        """As an Instances group has them: the services the host supervises."""
+        return (self,)
 
     def units(self):
         return (self.main, self.log) if self.log else (self.main,)

@@ -35,7 +35,9 @@ RUN_PHASES = (Phase.STARTING, Phase.RUNNING, Phase.READY)   # run alive, not bei
 LIVE_PHASES = RUN_PHASES + (Phase.STOPPING,)                 # run alive (sv says "run")
 UP_PHASES = (Phase.RUNNING, Phase.READY)                     # up and past starting
 REST_PHASES = (Phase.DOWN, Phase.BACKOFF, Phase.FATAL, Phase.WAITING)  # nothing runs at all
-DOWN_PHASES = REST_PHASES + (Phase.FINISHING,)               # nothing of the run is left
+# pv-svc(1) -w finished and -w down: waiting is neither, it is about to start.
+ENDED_PHASES = (Phase.DOWN, Phase.BACKOFF, Phase.FATAL)     # run and finish are over
+DOWN_PHASES = ENDED_PHASES + (Phase.FINISHING,)              # nothing of the run is left
 MOVING_PHASES = (Phase.STARTING, Phase.STOPPING, Phase.FINISHING)
 FAILED_PHASES = (Phase.BACKOFF, Phase.FATAL)                 # down, and not by choice
 

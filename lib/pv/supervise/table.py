@@ -30,10 +30,7 @@ and ``finish`` come last, and their outcome comes back as an event):
 
 from pv.signames import signal
 from pv.supervise import policy
-from pv.supervise.states import Event, Phase, Want
-
-RUN = (Phase.STARTING, Phase.RUNNING, Phase.READY)
-
+from pv.supervise.states import RUN_PHASES, Event, Phase, Want
 
 WANT_OF = {Event.UP: Want.UP, Event.DOWN: Want.DOWN, Event.ONCE: Want.DOWN,
            Event.EXIT: Want.EXIT, Event.SHUTDOWN: Want.EXIT, Event.LOG_CLOSED: Want.EXIT}
@@ -228,7 +225,7 @@ def send(phase, event, facts):
         effects.insert(0, ("paused", event == Event.PAUSE))
     elif event == Event.TERM:
         effects.append(("got_term", True))
-    if event in (Event.TERM, Event.KILL) and phase in RUN:
+    if event in (Event.TERM, Event.KILL) and phase in RUN_PHASES:
         effects.append(("stop_asked", True))
     return phase, effects, "signal " + event
 
@@ -280,10 +277,18 @@ GRID = {
                        _,           _,          _,          _,          _),
     Event.NEEDS_MET:  (_,           _,          _,          _,          _,
                        _,           _,          _,          _,          start),
+    # the signal letters reach a live run, and nothing else
+    Event.PAUSE: (_, send, send, send, send, _, _, _, _, _),
+    Event.CONT:  (_, send, send, send, send, _, _, _, _, _),
+    Event.HUP:   (_, send, send, send, send, _, _, _, _, _),
+    Event.ALRM:  (_, send, send, send, send, _, _, _, _, _),
+    Event.INT:   (_, send, send, send, send, _, _, _, _, _),
+    Event.QUIT:  (_, send, send, send, send, _, _, _, _, _),
+    Event.USR1:  (_, send, send, send, send, _, _, _, _, _),
+    Event.USR2:  (_, send, send, send, send, _, _, _, _, _),
+    Event.TERM:  (_, send, send, send, send, _, _, _, _, _),
+    Event.KILL:  (_, send, send, send, send, _, _, _, _, _),
 }
-for _letter in Event.SIGNAL_LETTERS:
-    GRID[_letter] = (_, send, send, send, send, _, _, _, _, _)
-del _letter
 
 # A row and a column index, not a dict of 300 pairs: pv-scan keeps this in memory.
 COLUMN = {phase: i for i, phase in enumerate(COLUMNS)}

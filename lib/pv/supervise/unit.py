@@ -30,7 +30,6 @@ class Unit(Leftovers, Records):
         self.path = path              # absolute
         self.label = label            # as the user named it, for messages
         self.service, self.host = service, host
-        self.loop = service.loop      # guarded: an error here never stops the others
         self.is_log = is_log
         self.stdin = self.stdout = None
         self.instance = instance      # None, or k of an ``instances`` directory
@@ -40,7 +39,6 @@ class Unit(Leftovers, Records):
         self.sv = SuperviseDir(own)
         self.marker = ("%s=%s" % (servicedir.MARKER_VAR, own)).encode()
         self.knobs = Knobs(path, lambda text: self.host.report(self, "warning", text))
-        self.facts = UnitFacts(self)
         self.phase = Phase.DOWN
         self.want = Want.UP
         self.run = self.finish = None     # spawn.Child objects
@@ -60,12 +58,16 @@ class Unit(Leftovers, Records):
         self.exec_spec = execknobs.Exec()
         self.main_pid_hint = 0
 
+    # pv-scan holds 1000s of units: what can be a class attribute is one.
+    loop = property(lambda self: self.service.loop,
+                    doc="The service's guarded loop: an error here never stops the others.")
+
     # --- events in, effects out --------------------------------------------------
     def handle(self, event):
         """Apply ``event`` (and the events its effects lead to); publish."""
         while event is not None:
             old = self.phase
-            self.phase, effects, why = table.step(old, event, self.facts)
+            self.phase, effects, why = table.step(old, event, UnitFacts(self))
             # The one place a transition happens: (old, event) -> self.phase, why.
             self.host.record(self, old, event, self.phase, effects)
             event = None
