@@ -54,3 +54,14 @@ class Host:
     def service_gone(self, service):
         """``service`` is down for good and released its supervise/ directory."""
         raise NotImplementedError
+
+    def record(self, unit, old, event, new, effects):
+        """One step of ``unit``'s table, ``old`` --``event``--> ``new`` with its
+        ``effects``, for the transition record (pv-events(5)); before the
+        effects are carried out.  Must not block."""
+        raise NotImplementedError
+
+    def run_ended(self, unit):
+        """``unit``'s run has ended and been reaped, before the table hears of
+        it (``on-exit``: the end of an essential program ends everything)."""
+        raise NotImplementedError
