@@ -20,7 +20,26 @@ def main(argv=None):
         return usage(exc)
     if not words:
         return usage(diag.UsageError(SYNOPSIS))
+    return diag.guard(PROG, _quiet_on_epipe, ctx, words)
+
+
+def _quiet_on_epipe(ctx, words):
+    """Run the verb; a reader that went away (``pv-ctl status | head``) ends it quietly.
+
+    The exit is 111 (the output was cut short), without a message: the reader
+    left on purpose.  stdout is pointed at /dev/null so that the interpreter's
+    own flush at exit does not fail again and print a traceback.
+    """
+    import os
     from pv.cmd import ctl_verbs
-    return diag.guard(PROG, ctl_verbs.dispatch, ctx, words[0], words[1:])
+    try:
+        code = ctl_verbs.dispatch(ctx, words[0], words[1:])
+        sys.stdout.flush()
+        return code
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return diag.EXIT_TEMP
 
 

@@ -7,8 +7,9 @@ the table in README ("Coming from Supervisor") is the same mapping in prose.
 import re
 import shlex
 
-from pv.importer.ini import expand
-from pv.importer.options import _MARK, DEFAULT_LOG_BACKUPS, DEFAULT_LOG_BYTES
+from pv.importer.ini import ConfigError, expand
+from pv.importer.options import (DEFAULT_LOG_BACKUPS, DEFAULT_LOG_BYTES, INSTANCE, START,
+                                  has_marker)
 
 RESTART_WORDS = {"unexpected": "on-failure", "true": "always", "yes": "always", "on": "always",
                  "1": "always", "false": "never", "no": "never", "off": "never", "0": "never"}
@@ -30,6 +31,7 @@ def knobs(opts, base):
     user = opts.text("user") or _base_text(base, "user", opts)
     if user:
         files["user"] = user + "\n"
+        files["user-env"] = "keep\n"     # Supervisor's user= is setuid only
     umask = opts.text("umask") or _base_text(base, "umask", opts)
     if umask:
         try:
@@ -83,95 +85,171 @@ def _group_options(opts):
         if not opts.boolean(key, True):
             opts.warn(key, "%s=false: pv always signals the whole process group (and "
                       "the processes that left it)" % key)
-    name = opts.text("process_name", opts.name, per_instance=True)
-    if _MARK.sub("", name) not in (opts.name, opts.name + "_", opts.name + "-"):
-        opts.warn("process_name", "ignoring process_name: the service is %s, its instances "
-                  "are told apart by $PV_INSTANCE" % opts.name)
+
+
+def listener(opts):
+    """The words before the command of an [eventlistener:x]: pv-ctl listen (see pv-ctl(1))."""
+    import os
+    events = opts.text("events")
+    if not events:
+        opts.fail("events", "an [eventlistener:x] needs events=")
+    size = opts.integer("buffer_size", 10, minimum=1)
+    if opts.given("result_handler"):
+        opts.text("result_handler")
+        opts.warn("result_handler", "ignoring result_handler: pv-ctl listen drops an event "
+                  "the listener rejects, as Supervisor's default handler does")
+    ctl = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
+        os.path.realpath(__file__))))), "bin", "pv-ctl")
+    return [shlex.quote(w) for w in (ctl, "listen", "--events", ",".join(
+        e.strip() for e in events.split(",")), "--buffer", str(size), "--")]
+
+
+def instance_names(opts):
+    """The ``instance-names`` file (Supervisor's process names), or None if it adds nothing."""
+    names = opts.instance_names()
+    if names == [opts.name]:
+        return None
+    return "".join(n + "\n" for n in names)
 
 
 def environment(opts, base):
-    """({KEY: value} for the environment file, {KEY: value} that vary by instance)."""
-    pairs = []
-    if base.get("environment") is not None:
-        pairs += _pairs(opts, "environment", _base_text(base, "environment", opts))
-    text = opts.text("environment", per_instance=True)
+    """({KEY: value} for the environment file, {KEY: value} the run exports).
+
+    As supervisord: SUPERVISOR_ENABLED, SUPERVISOR_PROCESS_NAME and
+    SUPERVISOR_GROUP_NAME first, then [supervisord] environment=, then the
+    program's; a value that uses ENV_X or process_num is exported by the run,
+    where it can be expanded.  Every value known now is also an ENV_X for the
+    options expanded at import (Supervisor 4 makes both lists available).
+    """
+    process = opts.text("process_name", opts.name, when=INSTANCE)
+    pairs = [("SUPERVISOR_ENABLED", "1"), ("SUPERVISOR_PROCESS_NAME", process),
+             ("SUPERVISOR_GROUP_NAME", opts.names["group_name"])]
+    value = base.get("environment")
+    if value is not None:
+        pairs += _pairs(opts, "environment", expand(value, {}, opts.environ,
+                                                    opts._deferred(START)))
+    text = opts.text("environment", when=START)
     if text:
         pairs += _pairs(opts, "environment", text)
-    static, per_instance = {}, {}
+    static, exported = {}, {}
     for key, value in pairs:
         static.pop(key, None)
-        per_instance.pop(key, None)
-        (per_instance if _MARK.search(value) else static)[key] = value
-    return static, per_instance
+        exported.pop(key, None)
+        (exported if has_marker(value) else static)[key] = value
+    opts.environ = dict(opts.environ, **static)
+    return static, exported
 
 
 def _pairs(opts, key, text):
     """Supervisor's ``KEY="val",KEY2=val2`` (its dict_of_key_value_pairs), in order."""
+    try:
+        pairs, bad = split_pairs(text)
+    except ValueError as exc:
+        opts.fail(key, str(exc))
+    for name in bad:
+        opts.warn(key, "ignoring %s: not a valid variable name" % name)
+    return pairs
+
+
+def split_pairs(text):
+    """([(KEY, value)], [invalid names]) of ``KEY="val",KEY2=val2``; ValueError."""
     lexer = shlex.shlex(text, posix=True)
     lexer.wordchars += "/.+-():"
     try:
         tokens = list(lexer)
     except ValueError:
-        opts.fail(key, "unbalanced quotes")
-    pairs = []
+        raise ValueError("unbalanced quotes") from None
+    pairs, bad = [], []
     for start in range(0, len(tokens), 4):
         triple = tokens[start:start + 3]
         if len(triple) != 3 or triple[1] != "=" or tokens[start + 3:start + 4] not in ([], [","]):
-            opts.fail(key, "not a list of KEY=value pairs separated by commas")
-        if not _ENV_NAME.match(triple[0]):
-            opts.warn(key, "ignoring %s: not a valid variable name" % triple[0])
-            continue
-        pairs.append((triple[0], triple[2]))
-    return pairs
+            raise ValueError("not a list of KEY=value pairs separated by commas")
+        if _ENV_NAME.match(triple[0]):
+            pairs.append((triple[0], triple[2]))
+        else:
+            bad.append(triple[0])
+    return pairs, bad
+
+
+def base_environ(base, environ):
+    """``environ`` with [supervisord] environment= added: Supervisor 4 expands
+    ``%(ENV_X)s`` in every program option from both (errors are reported later)."""
+    value = base.get("environment")
+    if value is None:
+        return environ
+    try:
+        pairs, _ = split_pairs(expand(value, {}, environ))
+    except (ValueError, ConfigError):
+        return environ
+    return dict(environ, **dict(pairs))
 
 
 class Log:
     """Where stdout and stderr go: the run's redirection and the log/ settings."""
 
-    def __init__(self, redirect, wanted, size=DEFAULT_LOG_BYTES, keep=DEFAULT_LOG_BACKUPS):
+    def __init__(self, redirect, wanted, size=DEFAULT_LOG_BYTES, keep=DEFAULT_LOG_BACKUPS,
+                 links=()):
         self.redirect, self.wanted, self.size, self.keep = redirect, wanted, size, keep
+        self.links = links
 
 
-def _dest(opts, key, note=True):
-    """``log`` or ``none`` for a *_logfile option (AUTO and paths are both a log)."""
+# What a *_logfile names, as a destination: the service's log directory, none,
+# or the supervisor's own stdout/stderr (the container's log).
+CONSOLE = {"/dev/stdout": "out", "/dev/fd/1": "out", "/proc/self/fd/1": "out",
+           "/dev/stderr": "err", "/dev/fd/2": "err", "/proc/self/fd/2": "err"}
+
+
+def _dest(opts, key):
+    """(``log``, ``none``, ``out`` or ``err``; the path to link to the log, or None)."""
     text = opts.text(key, "AUTO")
     if text.upper() == "NONE" or text == "/dev/null":
-        return "none"
-    if note and text.upper() not in ("AUTO", "SYSLOG"):
-        opts.warn(key, "%s=%s: the log is written by pv-log to log/main/ of the service "
-                  "instead (pv-ctl tail NAME)" % (key, text))
-    return "log"
+        return "none", None
+    if text in CONSOLE:
+        return CONSOLE[text], None
+    if text.upper() in ("AUTO", "SYSLOG"):
+        return "log", None
+    return "log", text
 
 
-REDIRECTS = {("log", "stdout"): "2>&1", ("log", "log"): "2>&1", ("log", "none"): "2>/dev/null",
-             ("none", "stdout"): ">/dev/null 2>&1", ("none", "none"): ">/dev/null 2>&1",
-             ("none", "log"): "2>&1 >/dev/null"}
+# The run's redirection, by (source of fd 1, source of fd 2): F is what fd 1
+# is when run starts (the pipe to log/ if there is one, else pv-scan's
+# stdout), E pv-scan's stderr (always fd 2), N /dev/null.
+REDIRECTS = {("F", "E"): "", ("F", "F"): "2>&1", ("F", "N"): "2>/dev/null",
+             ("N", "E"): ">/dev/null", ("N", "N"): ">/dev/null 2>&1", ("N", "F"): "2>&1 >/dev/null",
+             ("E", "E"): ">&2", ("E", "F"): "3>&1 >&2 2>&3 3>&-", ("E", "N"): ">&2 2>/dev/null"}
 
 
 def logging(opts):
     """The Log of a program, from redirect_stderr and the std*_logfile* options."""
     merged = opts.boolean("redirect_stderr", False)
-    out = _dest(opts, "stdout_logfile")
+    out, out_path = _dest(opts, "stdout_logfile")
+    links = [out_path] if out_path else []
     if merged:
-        err = "stdout"
+        err = out
         if opts.given("stderr_logfile"):
-            opts.warn("stderr_logfile", "ignoring stderr_logfile: redirect_stderr=true sends "
-                      "stderr to the stdout log")
+            opts.text("stderr_logfile")
+            opts.warn("stderr_logfile", "stderr_logfile is not used: redirect_stderr=true "
+                      "sends stderr where stdout goes (as in Supervisor)")
     else:
-        err = _dest(opts, "stderr_logfile", note=out != "log")
+        err, err_path = _dest(opts, "stderr_logfile")
         if err == "log" and out == "log" and opts.given("stderr_logfile"):
             opts.warn("stderr_logfile", "stderr goes to the same log as stdout (log/main); "
                       "set redirect_stderr=true to say so")
-    sizes = {}
-    for stream in ("stdout", "stderr"):
-        size = opts.byte_size(stream + "_logfile_maxbytes", DEFAULT_LOG_BYTES)
-        keep = opts.integer(stream + "_logfile_backups", DEFAULT_LOG_BACKUPS)
-        sizes[stream] = (size, keep)
-    stream = "stdout" if out == "log" else "stderr"
-    size, keep = sizes[stream]
+        if err_path and err_path not in links:
+            links.append(err_path)
     wanted = "log" in (out, err)
+    sources = {"log": "F", "none": "N", "out": "E" if wanted else "F", "err": "E"}
+    stream = "stdout" if out == "log" else "stderr"
+    size = opts.byte_size(stream + "_logfile_maxbytes", DEFAULT_LOG_BYTES)
+    keep = opts.integer(stream + "_logfile_backups", DEFAULT_LOG_BACKUPS)
+    for other in ("stdout", "stderr"):
+        opts.text(other + "_logfile_maxbytes")
+        opts.text(other + "_logfile_backups")
     if wanted and keep == 0:
         opts.warn(stream + "_logfile_backups", "%s_logfile_backups=0: pv-log keeps at least "
                   "one rotated file (its n0 means keep all)" % stream)
         keep = 1
-    return Log(REDIRECTS[out, err], wanted, size, keep)
+    if wanted and "out" in (out, err):
+        opts.warn("stdout_logfile", "with one stream in log/ and the other on the console, "
+                  "the console stream goes to pv-scan's stderr")
+    return Log(REDIRECTS[sources[out], sources[err]], wanted, size, keep, links)

@@ -15,17 +15,18 @@ from pv.importer import mapping as importer_map
 from pv.importer import options as importer_opts
 from pv.importer.ini import ConfigError
 
-PROGRAM, GROUP = "program:", "group:"
-MARKER_FILE = ".pv-import"     # the absolute path of the supervisord.conf a directory came from
+PROGRAM, GROUP, LISTENER = "program:", "group:", "eventlistener:"
+MARKER_FILE = ".pv-import"
+LOST = "lost"    # the 4th item of a warning whose behaviour pv cannot carry over     # the absolute path of the supervisord.conf a directory came from
 
 # Sections pv has no use for, with the reason given in the warning.
 NO_SERVER = "pv has no server: pv-ctl works on each service's supervise/ directly"
 IGNORED_SECTIONS = {"unix_http_server": NO_SERVER, "inet_http_server": NO_SERVER,
                     "supervisorctl": "pv-ctl needs no server URL or credentials"}
-IGNORED_PREFIXES = {"rpcinterface:": NO_SERVER, "ctlplugin:": "pv-ctl has no plugins",
-                    "eventlistener:": "pv has no event listeners (see supervise/event/)",
-                    "fcgi-program:": "pv does not create sockets for services"}
-SUPERVISORD_USED = ("environment", "umask", "user")
+IGNORED_PREFIXES = {"rpcinterface:": NO_SERVER, "ctlplugin:": "pv-ctl has no plugins"}
+# Sections whose programs would be lost: import fails unless --partial.
+LOST_PREFIXES = {"fcgi-program:": "pv does not create sockets for services yet"}
+SUPERVISORD_USED = ("environment", "umask", "user", "directory")
 
 
 class Plan:
@@ -50,11 +51,14 @@ def build(path, environ=None):
     marker = os.path.abspath(path) + "\n"
     plans = []
     for name, section in sections.items():
-        if name.startswith(PROGRAM):
-            plan = program_plan(name[len(PROGRAM):].strip(), section, groups, base, environ,
-                                warnings)
+        if name.startswith((PROGRAM, LISTENER)):
+            plan = program_plan(name.partition(":")[2].strip(), section, groups, base, environ,
+                                warnings, listener=name.startswith(LISTENER))
             plan.put(MARKER_FILE, marker)
             plans.append(plan)
+        elif name.startswith(tuple(LOST_PREFIXES)):
+            warnings.append((section.path, section.line, "cannot map [%s]: %s"
+                             % (name, LOST_PREFIXES[name.partition(":")[0] + ":"]), LOST))
         elif name != "supervisord" and not name.startswith(GROUP):
             warnings.append((section.path, section.line, "ignoring [%s]: %s"
                              % (name, _section_reason(name))))
@@ -107,8 +111,8 @@ def _supervisord(section, environ, warnings):
     return base
 
 
-def program_plan(name, section, groups, base, environ, warnings):
-    """The Plan of one [program:NAME] section."""
+def program_plan(name, section, groups, base, environ, warnings, listener=False):
+    """The Plan of one [program:NAME] (or [eventlistener:NAME]) section."""
     from pv import diag
     from pv.ctl import add as ctl_add
     try:
@@ -116,16 +120,21 @@ def program_plan(name, section, groups, base, environ, warnings):
     except diag.PermanentError:
         raise ConfigError(section.path, section.line,
                           "program name %r cannot be a service name" % name) from None
-    opts = importer_opts.Options(name, section, groups.get(name, name), environ, warnings)
+    opts = importer_opts.Options(name, section, groups.get(name, name),
+                                 importer_map.base_environ(base, environ), warnings)
     plan = Plan(name, section)
+    env, exported = importer_map.environment(opts, base)
     knobs = importer_map.knobs(opts, base)
-    env, instance_env = importer_map.environment(opts, base)
     log = importer_map.logging(opts)
-    plan.put("run", run_script(opts, instance_env, log.redirect), 0o755)
+    words = importer_map.listener(opts) if listener else []
+    plan.put("run", run_script(opts, exported, log.redirect, base, words), 0o755)
     if log.wanted:
-        plan.put("log/run", log_script(log.size, log.keep), 0o755)
+        plan.put("log/run", log_script(log.size, log.keep, log.links), 0o755)
     for fname, text in knobs.items():
         plan.put(fname, text)
+    names = importer_map.instance_names(opts)
+    if names:
+        plan.put("instance-names", names)
     if env:
         plan.put("environment", "".join("%s=%s\n" % (k, env_quote(v)) for k, v in env.items()))
     if groups.get(name):
@@ -134,26 +143,50 @@ def program_plan(name, section, groups, base, environ, warnings):
     return plan
 
 
-def run_script(opts, instance_env, redirect):
-    """``run``: cd, per-instance exports, stderr redirection, then exec the command."""
-    section = "[%s%s] of %s" % (PROGRAM, opts.name, os.path.basename(opts.section.path))
-    lines = ["#!/bin/sh", "# %s, imported by pv-ctl import" % section]
-    directory = opts.directory()
-    if directory:
-        lines.append("cd %s || exit 111" % directory)
-    for key, value in instance_env.items():
+def run_script(opts, exported, redirect, base, before=()):
+    """``run``: cd, exports, redirections, then exec the command (after ``before``)."""
+    section = "[%s] of %s" % (opts.section.name, os.path.basename(opts.section.path))
+    lines = ["#!/bin/sh", "# %s, imported by pv-ctl import" % comment_safe(section),
+             "set -f    # the command's ${X} are split into words, never globbed"]
+    directory = opts.directory() or _base_directory(opts, base)
+    lines.append("cd %s || exit 111" % directory)
+    for key, value in exported.items():
         lines.append("export %s=%s" % (key, opts.shell_word(value)))
     if redirect:
         lines.append("exec " + redirect)
-    lines.append("exec " + " ".join(opts.command()))
+    lines.append("exec " + " ".join(list(before) + opts.command()))
     return "\n".join(lines) + "\n"
 
 
-def log_script(size, keep):
+def _base_directory(opts, base):
+    """Where supervisord would run a program without directory=: its own directory
+    ([supervisord] directory=, else the one it was started in; for pv, ``/``)."""
+    value = base.get("directory")
+    if value is None:
+        return "/"
+    return opts.shell_word(importer_ini.expand(value, {}, opts.environ))
+
+
+def comment_safe(text):
+    """``text`` for a one-line sh comment: every character that is not printable
+    (a newline would end the comment and start a command) as ``?``."""
+    return "".join(ch if ch.isprintable() else "?" for ch in text)
+
+
+def log_script(size, keep, links=()):
+    """log/run: pv-log into ./main; each of ``links`` made a link to main/current,
+    so the log is where the supervisord.conf said (an existing file is left)."""
     from pv.ctl.add import LOG_SUBDIR, pv_log_path
     words = [pv_log_path(), "-tt", "-s", str(size), "-n", str(keep), "./" + LOG_SUBDIR]
-    return "#!/bin/sh\nmkdir -p %s\nexec %s\n" % (LOG_SUBDIR, " ".join(shlex.quote(w)
-                                                                   for w in words))
+    lines = ["#!/bin/sh", "mkdir -p %s" % LOG_SUBDIR]
+    for link in links:
+        quoted = shlex.quote(link)
+        lines.append("if [ -e %s ] && [ ! -L %s ]; then printf 'log/run: warning: %%s: a "
+                     "file is in the way: not linked to the log\\n' %s >&2" % (quoted, quoted,
+                                                                                quoted))
+        lines.append('else ln -sfn "$PWD/%s/current" %s; fi' % (LOG_SUBDIR, quoted))
+    lines.append("exec " + " ".join(shlex.quote(w) for w in words))
+    return "\n".join(lines) + "\n"
 
 
 _ENV_SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"

@@ -15,7 +15,8 @@ from pv.diag import TempError, reason_of
 from pv.importer.plan import MARKER_FILE
 
 MANAGED = ("run", "down", "restart", "exit-codes", "start-secs", "max-retries", "down-signal",
-           "timeout-kill", "user", "umask", "environment", "instances", "group", MARKER_FILE)
+           "timeout-kill", "user", "user-env", "umask", "environment", "instances",
+           "instance-names", "group", MARKER_FILE)
 LOG_RUN = os.path.join("log", "run")
 
 
