@@ -24,7 +24,8 @@ NAME: a service in DIR, a path, GROUP:*, a glob, or all.
   check [NAME...]          Nagios/Icinga plugin: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN
   add NAME [--group G] [--down] [--log-size N] [--log-keep N] -- CMD [ARG...]
   remove NAME              stop it, end its pv-run, delete the directory
-  import FILE [--into D]   supervisord.conf -> a service directory per program
+  import FILE [--into D] [--partial]   supervisord.conf -> a service directory per program
+  import Procfile [--into D] [--env F] [--formation T=N,...] [--port-base N]
   reread [NAME...]         changed/unchanged/added/removed, and ask pv-scan to rescan
   update [NAME...]         reread, then restart (du) the changed services
   shell                    interactive; help VERB for details
