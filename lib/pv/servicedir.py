@@ -42,7 +42,7 @@ NEEDS = "needs"
 # any of them (or to env/) is what ``pv-ctl update`` restarts a service for.
 CONFIG_FILES = (RUN, FINISH, TIMEOUT_KILL, TIMEOUT_FINISH, DOWN_SIGNAL, START_SECS, MAX_RETRIES,
                 RESTART, EXIT_CODES, "notification-fd", "sd-notify", "check", "start-timeout", "user",
-                "user-env", "umask", "environment", "limits", "needs", "instances", "on-fatal")
+                "umask", "environment", "limits", "needs", "instances", "on-fatal", "user-env")
 
 DEFAULT_TIMEOUT_KILL_MS = 10000
 DEFAULT_TIMEOUT_FINISH_MS = 5000

@@ -15,7 +15,6 @@ import sys
 import time
 
 import pytest
-
 from support import LONG_TIMEOUT, bin_path, wait_until
 
 CONF = """\

@@ -8,8 +8,7 @@ import os
 import subprocess
 import sys
 
-from support import (SHORT_TIMEOUT, bin_path, read, state, supervise_pid, wait_pid,
-                     wait_until)
+from support import SHORT_TIMEOUT, bin_path, read, state, supervise_pid, wait_pid, wait_until
 
 
 def ctl(*args, env=None):
@@ -51,7 +50,8 @@ logfile=/dev/null
 logfile_maxbytes=0
 
 [program:php-fpm]
-command=/bin/sh -c 'echo "php-fpm ready to handle connections"; echo "php notice" >&2; exec sleep 1000'
+command=/bin/sh -c 'echo "php-fpm ready to handle connections"; echo "php notice" >&2;
+  exec sleep 1000'
 stdout_logfile=/dev/stdout
 stdout_logfile_maxbytes=0
 stderr_logfile=/dev/stderr

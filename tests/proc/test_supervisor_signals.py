@@ -14,7 +14,6 @@ import sys
 import time
 
 import pytest
-
 from support import SHORT_TIMEOUT, bin_path, make_service, state, svc, wait_pid, wait_until
 
 IGNORED = (signal.SIGQUIT, signal.SIGINT, signal.SIGPIPE, signal.SIGXFSZ)

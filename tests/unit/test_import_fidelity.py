@@ -4,13 +4,11 @@ import os
 import subprocess
 
 import pytest
-
 from pv.importer import plan as importer
 from pv.importer import procfile
 from pv.importer.ini import ConfigError, parse_text
 from pv.importer.plan import env_quote
 from pv.supervise.execknobs import parse_environment
-
 from test_import_units import build, write
 
 ODD = "a\x0cb\x1cc\x85d\u2028e\u2029f\x0bg"

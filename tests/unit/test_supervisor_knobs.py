@@ -5,7 +5,6 @@ import socket
 import stat
 
 import pytest
-
 from pv.servicedir import KnobError
 from pv.supervise import sockets
 

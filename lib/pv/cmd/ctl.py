@@ -31,6 +31,7 @@ def _quiet_on_epipe(ctx, words):
     own flush at exit does not fail again and print a traceback.
     """
     import os
+
     from pv.cmd import ctl_verbs
     try:
         code = ctl_verbs.dispatch(ctx, words[0], words[1:])

@@ -8,8 +8,7 @@ import re
 import shlex
 
 from pv.importer.ini import ConfigError, expand
-from pv.importer.options import (DEFAULT_LOG_BACKUPS, DEFAULT_LOG_BYTES, INSTANCE, START,
-                                  has_marker)
+from pv.importer.options import DEFAULT_LOG_BACKUPS, DEFAULT_LOG_BYTES, INSTANCE, START, has_marker
 
 RESTART_WORDS = {"unexpected": "on-failure", "true": "always", "yes": "always", "on": "always",
                  "1": "always", "false": "never", "no": "never", "off": "never", "0": "never"}
@@ -71,6 +70,7 @@ def _exit_codes(opts, text):
 
 def _signal(opts):
     import signal
+
     from pv.servicedir import parse_signal
     text = opts.text("stopsignal")
     try:

@@ -16,8 +16,8 @@ from pv.importer import options as importer_opts
 from pv.importer.ini import ConfigError
 
 PROGRAM, GROUP, LISTENER = "program:", "group:", "eventlistener:"
-MARKER_FILE = ".pv-import"
-LOST = "lost"    # the 4th item of a warning whose behaviour pv cannot carry over     # the absolute path of the supervisord.conf a directory came from
+MARKER_FILE = ".pv-import"     # the absolute path of the supervisord.conf a directory came from
+LOST = "lost"    # the 4th item of a warning whose behaviour pv cannot carry over
 
 # Sections pv has no use for, with the reason given in the warning.
 NO_SERVER = "pv has no server: pv-ctl works on each service's supervise/ directly"

@@ -115,7 +115,8 @@ def build(path, env_path=None, formation=None, port_base=DEFAULT_PORT_BASE):
 def _run(path, kind, directory, command):
     return "\n".join([
         "#!/bin/sh",
-        "# %s" % comment_safe("%s of %s, imported by pv-ctl import" % (kind, os.path.basename(path))),
+        "# %s" % comment_safe("%s of %s, imported by pv-ctl import"
+                              % (kind, os.path.basename(path))),
         "cd %s || exit 111" % shlex.quote(directory),
         "exec 2>&1",
         "exec /bin/sh -c %s" % shlex.quote(command)]) + "\n"
