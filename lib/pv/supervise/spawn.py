@@ -32,21 +32,25 @@ class Child:
         self.returncode = None
 
 
-def spawn(argv, cwd, env, stdin=None, stdout=None, fds=None, spec=None, nofile=None):
+def spawn(argv, cwd, env, stdin=None, stdout=None, fds=None, spec=None, nofile=None,
+          stderr=None):
     """Start ``argv`` in ``cwd`` in its own session; return a Child. OSError if exec fails.
 
     ``fds`` maps descriptor numbers in the child to ours (notification-fd);
     ``spec`` is an execknobs.Exec (user, umask, limits); ``nofile`` the soft
     RLIMIT_NOFILE the child gets where the supervisor raised its own.
     """
+    fds = dict(fds or {})
+    if stderr is not None:
+        fds[2] = stderr
     if spec is not None and (spec.user or spec.limits):
-        return _spawn_with_popen(argv, cwd, env, stdin, stdout, fds or {}, spec, nofile)
+        return _spawn_with_popen(argv, cwd, env, stdin, stdout, fds, spec, nofile)
     actions = []
     if stdin is not None:
         actions.append((os.POSIX_SPAWN_DUP2, stdin, 0))
     if stdout is not None:
         actions.append((os.POSIX_SPAWN_DUP2, stdout, 1))
-    for child_fd, our_fd in (fds or {}).items():
+    for child_fd, our_fd in fds.items():
         actions.append((os.POSIX_SPAWN_DUP2, our_fd, child_fd))
     # posix_spawn has no chdir, umask or rlimit: the supervisor is single-
     # threaded, so it sets its own for the spawn and puts them back at once.
@@ -57,7 +61,7 @@ def spawn(argv, cwd, env, stdin=None, stdout=None, fds=None, spec=None, nofile=N
         except NotImplementedError:
             pid = None
     if pid is None:
-        return _spawn_with_popen(argv, cwd, env, stdin, stdout, fds or {}, spec, nofile)
+        return _spawn_with_popen(argv, cwd, env, stdin, stdout, fds, spec, nofile)
     return Child(pid)
 
 
