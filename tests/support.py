@@ -16,6 +16,9 @@ BIN = os.path.join(TOP, "bin")
 SHORT_TIMEOUT = 10.0     # a state that should come at once
 LONG_TIMEOUT = 30.0      # a state that takes a few restarts
 
+# The sleeper catches TERM, so a supervisor stopping it waits out timeout-kill
+# before SIGKILL: a short one keeps each teardown from costing the default 10 s.
+SLEEPER_TIMEOUT_KILL = "300\n"
 SLEEPER = """#!%s
 import os, signal, sys, time
 out = open(sys.argv[1] if len(sys.argv) > 1 else "signals", "a")
@@ -192,8 +195,11 @@ def wait_pid(service, not_pid=0, timeout=SHORT_TIMEOUT):
     """Wait until the service runs with a pid other than ``not_pid``; return it."""
     def new_pid():
         pid = supervise_pid(service)
-        ok = (pid and pid != not_pid and state(service).get("state") in ("running", "ready")
-              and alive(pid))
+        record = state(service)
+        # supervise/pid and supervise/state are two files, replaced one after the
+        # other: only a state record that names the same pid is about this run.
+        ok = (pid and pid != not_pid and record.get("pid") == pid
+              and record.get("state") in ("running", "ready") and alive(pid))
         return pid if ok else 0
     return wait_until(new_pid, timeout, "a new pid in %s" % service)
 

@@ -9,9 +9,10 @@ import os
 
 from pv.diag import NotSupervised, TempError, reason_of
 from pv.servicedir import CONTROL_FIFO, OK_FIFO, supervise_dir
+from pv.signames import signal
 
 # Letters that only deliver a signal to the service's main process, by name
-# (the signal module is imported only by the supervisor, which sends them).
+# (pv.signames: the C module _signal, which costs nothing to import).
 SIGNAL_LETTERS = {
     "p": "SIGSTOP",
     "c": "SIGCONT",
@@ -24,13 +25,16 @@ SIGNAL_LETTERS = {
     "t": "SIGTERM",
     "k": "SIGKILL",
 }
-STATE_LETTERS = "udox"
+UP, DOWN, ONCE, EXIT = "u", "d", "o", "x"
+STATE_LETTERS = UP + DOWN + ONCE + EXIT
 LETTERS = STATE_LETTERS + "".join(SIGNAL_LETTERS)
+# pv-scan's own FIFO, D/.pv-scan/control, takes two letters.
+SCAN_RESCAN, SCAN_EXIT = "h", EXIT
+SIGNAL_BY_NAME = {name[3:]: letter for letter, name in SIGNAL_LETTERS.items()}   # HUP -> h
 
 
 def letter_signal(letter):
     """The signal number a signal letter delivers."""
-    from pv.signames import signal
     return getattr(signal, SIGNAL_LETTERS[letter])
 
 

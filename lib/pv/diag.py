@@ -85,8 +85,12 @@ def fatal(prog, text):
 
 
 def usage(prog, synopsis):
-    """Print the usage line and return the usage exit code."""
-    sys.stderr.write("%s: usage: %s\n" % (prog, synopsis))
+    """Print ``PROG: usage: SYNOPSIS`` and return the usage exit code (every command's one way)."""
+    try:
+        sys.stderr.write("%s: usage: %s\n" % (prog, synopsis))
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass
     return EXIT_USAGE
 
 

@@ -25,6 +25,11 @@ PID_FILE = "pid"
 STATE_FILE = "state"
 EVENT_DIR = "event"
 
+# pv-scan's own entries in a scan directory D (dot names: never a service).
+SCAN_DIR = ".pv-scan"        # D/.pv-scan/
+SCAN_LOCK = "lock"           # held by the one pv-scan of D
+SCAN_CONTROL = "control"     # FIFO: control.SCAN_RESCAN, control.SCAN_EXIT
+
 TIMEOUT_KILL = "timeout-kill"
 TIMEOUT_FINISH = "timeout-finish"
 DOWN_SIGNAL = "down-signal"

@@ -14,11 +14,9 @@ import time
 from pv import control, status
 from pv.diag import NotSupervised, PvError, TempError, reason_of
 from pv.servicedir import EVENT_DIR, supervise_dir
+from pv.supervise.states import DOWN_PHASES, REST_PHASES, RUN_PHASES, Phase
 
 LIVENESS_SECS = 2.0
-UP_PHASES = ("starting", "running", "ready")
-FINISHED_PHASES = ("down", "backoff", "fatal")
-DOWN_PHASES = FINISHED_PHASES + ("finishing",)
 
 
 def reached(condition, state, runit, old_pid=0):
@@ -29,13 +27,13 @@ def reached(condition, state, runit, old_pid=0):
     """
     word = state.state
     if condition in ("up", "ready"):
-        if word not in UP_PHASES or not state.pid or state.pid == old_pid:
+        if word not in RUN_PHASES or not state.pid or state.pid == old_pid:
             return False
-        return condition == "up" or word == "ready" or not state.readiness
+        return condition == "up" or word == Phase.READY or not state.readiness
     if condition == "down":      # the run has ended and nothing of it is left
         return word in DOWN_PHASES
     if condition == "finished":  # ... and ./finish is over too
-        return word in FINISHED_PHASES
+        return word in REST_PHASES
     raise ValueError("unknown condition: %s" % condition)
 
 
@@ -137,5 +135,10 @@ def _reached_now(listener, condition, old_pids):
         raise NotSupervised(service)
     if not listener.armed:
         return False
-    state, runit = read_records(service)
+    try:
+        state, runit = read_records(service)
+    except NotSupervised:
+        # Locked and listening, but its first record is not written yet (it is
+        # still looking for what a predecessor left running): not yet.
+        return False
     return reached(condition, state, runit, old_pids.get(service, 0))

@@ -8,7 +8,8 @@ import subprocess
 
 import pytest
 
-from support import SLEEPER, read, state, supervise_pid, wait_pid, wait_state, wait_until
+from support import (SLEEPER, SLEEPER_TIMEOUT_KILL, read, state, supervise_pid, wait_pid,
+                     wait_state, wait_until)
 
 SLEEP_RUN = "#!/bin/sh\nexec sleep 1000\n"
 
@@ -65,7 +66,7 @@ def test_svok(procs, svdir):
 
 def test_svc_letters(procs, svdir):
     need("svc")
-    s = svdir(run=SLEEPER)
+    s = svdir(run=SLEEPER, timeout_kill=SLEEPER_TIMEOUT_KILL)
     procs.pv_run(s)
     pid = wait_pid(s)
     wait_until(lambda: "started" in (read(os.path.join(s, "signals")) or ""))

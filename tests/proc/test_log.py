@@ -285,9 +285,17 @@ def test_several_directories_each_with_its_config(procs, tmp_path):
 def test_usage_and_missing_directory(procs, tmp_path):
     rc, err = run_to_end(procs, [], b"")
     assert rc == 100 and b"usage" in err
-    rc, err = run_to_end(procs, [str(tmp_path / "nope")], b"x\n")
-    assert rc == 111
+    rc, err = run_to_end(procs, [str(tmp_path / "no" / "such")], b"x\n")
+    assert rc == 111 and not os.path.exists(str(tmp_path / "no"))
     assert b"pv-log: fatal: unable to open any log directory" in err
+
+
+def test_missing_last_component_is_created_as_multilog_does(procs, tmp_path):
+    rc, err = run_to_end(procs, [str(tmp_path / "new")], b"x\n")
+    assert (rc, err) == (0, b"")
+    assert stat.S_IMODE(os.stat(str(tmp_path / "new")).st_mode) == 0o700
+    with open(str(tmp_path / "new" / "current"), "rb") as f:
+        assert f.read() == b"x\n"
 
 
 def test_locked_directory_is_refused(procs, tmp_path):

@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from support import (SLEEPER, bin_path, read, state, supervise_pid, svc, wait_pid, wait_state,
-                     wait_until, alive, marked_pids, LONG_TIMEOUT)
+from support import (SLEEPER, SLEEPER_TIMEOUT_KILL, bin_path, read, state, supervise_pid, svc,
+                     wait_pid, wait_state, wait_until, alive, marked_pids, LONG_TIMEOUT)
 
 SLEEP_RUN = "#!/bin/sh\nexec sleep 1000\n"
 
@@ -42,7 +42,7 @@ def test_kill_9_respawns_at_once(procs, svdir):
     ("h", "HUP"), ("a", "ALRM"), ("i", "INT"), ("q", "QUIT"), ("1", "USR1"), ("2", "USR2"),
     ("t", "TERM"), ("c", "CONT")])
 def test_each_letter_delivers_its_signal(procs, svdir, letter, name):
-    s = svdir(run=SLEEPER)
+    s = svdir(run=SLEEPER, timeout_kill=SLEEPER_TIMEOUT_KILL)
     procs.pv_run(s)
     pid = wait_pid(s)
     log = os.path.join(s, "signals")
@@ -266,7 +266,7 @@ def test_restart_on_failure_with_exit_codes(procs, svdir):
 
 def test_garbage_on_control_is_ignored(procs, svdir):
     from pv.control import LETTERS
-    s = svdir(run=SLEEPER)
+    s = svdir(run=SLEEPER, timeout_kill=SLEEPER_TIMEOUT_KILL)
     procs.pv_run(s)
     pid = wait_pid(s)
     wait_until(lambda: "started" in (read(os.path.join(s, "signals")) or ""))
@@ -338,9 +338,14 @@ def test_log_pipe_survives_restarts_of_both_sides(procs, svdir):
     s = svdir(run=run, log__run=logger, down_signal="KILL")
     procs.pv_run(s)
     log = os.path.join(s, "log")
+    logged = os.path.join(s, "logged")
     for i in range(6):
         wait_pid(s)
         wait_pid(log)
+        # Lines flow through both before either is killed: restarts are
+        # immediate, so without this a run could die before its first line.
+        seen = len(read(logged) or "")
+        wait_until(lambda: len(read(logged) or "") > seen, what="a line through the new pair")
         target = s if i % 2 else log
         old = supervise_pid(target)
         svc(target, "t" if target == log else "k")

@@ -4,7 +4,8 @@ import os
 import subprocess
 import time
 
-from support import SLEEPER, bin_path, read, state, wait_pid, wait_state, wait_until
+from support import (SLEEPER, SLEEPER_TIMEOUT_KILL, bin_path, read, state, wait_pid, wait_state,
+                     wait_until)
 
 SLEEP_RUN = "#!/bin/sh\nexec sleep 1000\n"
 
@@ -60,7 +61,7 @@ def test_help_and_h_as_hup(procs, svdir):
     out = svc("-h")
     assert out.returncode == 0 and out.stdout.startswith("usage: pv-svc")
     assert svc("--help").returncode == 0
-    s = svdir(run=SLEEPER)
+    s = svdir(run=SLEEPER, timeout_kill=SLEEPER_TIMEOUT_KILL)
     procs.pv_run(s)
     pid = wait_pid(s)
     wait_until(lambda: "started" in (read(os.path.join(s, "signals")) or ""))

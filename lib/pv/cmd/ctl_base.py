@@ -88,8 +88,7 @@ def parse_common(ctx, args):
 
 
 def usage(exc):
-    sys.stderr.write("%s: usage: %s\n" % (PROG, exc.message()))
-    return diag.EXIT_USAGE
+    return diag.usage(PROG, exc.message())
 
 
 def resolve_targets(ctx, words, default_all=False, unknown_code=ACTION_UNKNOWN):

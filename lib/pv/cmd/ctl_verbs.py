@@ -4,6 +4,7 @@ The command half of pv-ctl, split from pv.cmd.ctl to keep modules small:
 only these functions print.
 """
 
+import os
 import sys
 
 from pv import diag
@@ -20,7 +21,12 @@ def do_status(ctx, args):
     else:
         for line in ctl_status.table(rows, colour=ctl_status.want_colour(ctx.out)):
             print_line(ctx, line)
-    return ctl_status.status_code(rows, unknown)
+    code = ctl_status.status_code(rows, unknown)
+    # A scan directory that cannot be read leaves its services unknown (LSB 4),
+    # not "nothing to report": resolve_targets has already warned about it.
+    if any("/" not in word for word in args or ["all"]) and not os.path.isdir(ctx.scandir):
+        code = max(code, ctl_status.STATUS_UNKNOWN)
+    return code
 
 
 def do_check(ctx, args):
@@ -93,7 +99,6 @@ def _tail_options(args):
 
 
 def do_tail(ctx, args):
-    import os
     from pv.ctl import tail as ctl_tail
     follow, count, word = _tail_options(args)
     targets, codes, _ = resolve_targets(ctx, [word])

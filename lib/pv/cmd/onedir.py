@@ -23,8 +23,7 @@ def run(prog, synopsis, help_text, verb, body, argv):
     try:
         directory = parse(argv, synopsis)
     except diag.UsageError as exc:
-        sys.stderr.write("%s: usage: %s\n" % (prog, exc.message()))
-        return diag.EXIT_USAGE
+        return diag.usage(prog, exc.message())
     if directory is None:
         sys.stdout.write(help_text)
         return diag.EXIT_OK

@@ -39,8 +39,7 @@ def main(argv=None):
         try:
             command = parse_init(argv[1:])
         except diag.UsageError as exc:
-            sys.stderr.write("%s: usage: %s\n" % (PROG, exc.message()))
-            return diag.EXIT_USAGE
+            return diag.usage(PROG, exc.message())
         return diag.guard(PROG, init, command)
     return onedir.run(PROG, SYNOPSIS, HELP, "supervise", supervise, argv)
 

@@ -8,18 +8,49 @@ writing ``h`` to ``D/.pv-scan/control``.
 
 import os
 import shlex
+import sys
+import sysconfig
+import time
 
+from pv import control
 from pv.diag import PermanentError, TempError, reason_of
+from pv.servicedir import SCAN_CONTROL, SCAN_DIR
 
-SCAN_CONTROL = os.path.join(".pv-scan", "control")
-RESCAN_LETTER = "h"
 LOG_SUBDIR = "main"
+PV_LOG = "pv-log"
+
+
+def pv_log_candidates():
+    """Where the pv-log that belongs with this pv may be, best first.
+
+    Next to the command being run (a checkout's bin/, or the scripts
+    directory pip installed pv-ctl into, also through a symlink); then this
+    interpreter's scripts directory; then PATH; then the checkout's bin/
+    (this file's ../../../bin), which works for a checkout run by path.
+    """
+    here = []
+    command = sys.argv[0] if sys.argv and sys.argv[0] else ""
+    if os.path.basename(command).startswith("pv-"):
+        here += [os.path.dirname(os.path.abspath(command)),
+                 os.path.dirname(os.path.realpath(command))]
+    here.append(sysconfig.get_path("scripts"))
+    here += os.environ.get("PATH", os.defpath).split(os.pathsep)
+    lib = os.path.dirname(os.path.dirname(os.path.dirname(os.path.realpath(__file__))))
+    here.append(os.path.join(os.path.dirname(lib), "bin"))
+    return [os.path.join(d, PV_LOG) for d in here if d and os.path.isabs(d)]
 
 
 def pv_log_path():
-    """The pv-log of this checkout (bin/ next to lib/)."""
-    lib = os.path.dirname(os.path.dirname(os.path.dirname(os.path.realpath(__file__))))
-    return os.path.join(os.path.dirname(lib), "bin", "pv-log")
+    """The absolute path of the first executable pv-log of ``pv_log_candidates``.
+
+    Absolute, because log/run is run later by a supervisor whose PATH may not
+    hold it; the last candidate (the checkout's) when none is executable.
+    """
+    candidates = pv_log_candidates()
+    for path in candidates:
+        if os.path.isfile(path) and os.access(path, os.X_OK):
+            return path
+    return candidates[-1]
 
 
 def check_name(name):
@@ -86,8 +117,6 @@ def add(scandir, name, argv, group="", down=False, size=None, keep=None):
 
 def wait_unsupervised(path, secs):
     """Poll until nobody supervises ``path`` or ``secs`` pass; True if nobody does."""
-    import time
-    from pv import control
     deadline = time.monotonic() + secs
     delay = 0.005
     while control.is_supervised(path):
@@ -112,6 +141,5 @@ def delete(path):
 
 def rescan(scandir):
     """Write ``h`` to pv-scan's control FIFO; NotSupervised if pv-scan is not running."""
-    from pv.control import write_letters
-    write_letters(os.path.join(scandir, SCAN_CONTROL), RESCAN_LETTER, scandir, verb="rescan",
-                  absent="pv-scan not running")
+    control.write_letters(os.path.join(scandir, SCAN_DIR, SCAN_CONTROL), control.SCAN_RESCAN,
+                          scandir, verb="rescan", absent="pv-scan not running")

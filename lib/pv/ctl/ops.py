@@ -11,6 +11,7 @@ service: only ``d`` escalates.)
 import time
 
 from pv.diag import PvError, TempError, UsageError
+from pv.supervise.states import LIVE_PHASES, UP_PHASES, Phase
 
 VERB_LETTERS = {"start": "u", "stop": "d", "restart": "du", "once": "o"}
 VERB_CONDITION = {"start": "ready", "stop": "down", "restart": "ready", "once": "ready"}
@@ -140,9 +141,9 @@ def signal_all(targets, letter):
 
 def sv_word(row):
     """runit's word for a row: run, down or finish."""
-    if row.state in ("starting", "running", "ready", "stopping"):
+    if row.state in LIVE_PHASES:
         return "run"
-    if row.state == "finishing":
+    if row.state == Phase.FINISHING:
         return "finish"
     return "down"
 
@@ -156,6 +157,6 @@ def sv_line(prefix, row, now=None):
     uptime = ctl_status.duration(now - row.since) if row.since else "0s"
     text = "%s: %s: %s%s %s" % (prefix, word, row.name, pid, uptime)
     why = ctl_status.explain(row, now)
-    if row.state not in ("running", "ready", "down"):
+    if row.state not in UP_PHASES + (Phase.DOWN,):
         why = row.state + ("; " + why if why else "")
     return text + (", " + why if why else "")

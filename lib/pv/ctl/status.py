@@ -8,9 +8,9 @@ import os
 import time
 
 from pv.diag import PvError
+from pv.supervise.states import FAILED_PHASES, MOVING_PHASES, UP_PHASES, Phase, Want
 
-UP_STATES = ("running", "ready")
-UNHAPPY = ("down", "backoff", "fatal", "stopping", "finishing")
+DOWN_WORDS = (Phase.DOWN,) + FAILED_PHASES     # no pid worth showing
 NOT_SUPERVISED = "unsupervised"
 UNREADABLE = "unknown"
 
@@ -23,8 +23,8 @@ STATUS_UNKNOWN = 4
 CHECK_OK, CHECK_WARNING, CHECK_CRITICAL, CHECK_UNKNOWN = 0, 1, 2, 3
 CHECK_WORDS = {0: "OK", 1: "WARNING", 2: "CRITICAL", 3: "UNKNOWN"}
 
-_COLOURS = {"running": "32", "ready": "32", "starting": "33", "stopping": "33",
-            "finishing": "33", "backoff": "33", "fatal": "31", NOT_SUPERVISED: "31",
+_COLOURS = {Phase.RUNNING: "32", Phase.READY: "32", Phase.STARTING: "33", Phase.STOPPING: "33",
+            Phase.FINISHING: "33", Phase.BACKOFF: "33", Phase.FATAL: "31", NOT_SUPERVISED: "31",
             UNREADABLE: "31"}
 
 
@@ -45,7 +45,7 @@ class Row:
         self.paused = False
 
     def is_up(self):
-        return self.state in UP_STATES
+        return self.state in UP_PHASES
 
     def as_dict(self, now):
         record = {name: getattr(self, name) for name in self.__slots__}
@@ -114,16 +114,16 @@ def explain(row, now):
     if row.state in (NOT_SUPERVISED, UNREADABLE):
         return row.reason or ("supervisor not running" if row.state == NOT_SUPERVISED else "")
     parts = []
-    unexpected = row.state in ("backoff", "fatal") or (row.state == "down" and row.want == "up")
-    if unexpected:
+    down_but_up = row.state == Phase.DOWN and row.want == Want.UP
+    if row.state in FAILED_PHASES or down_but_up:
         parts += [last_exit(row), row.reason]
-    if row.state == "backoff" and row.next_try:
+    if row.state == Phase.BACKOFF and row.next_try:
         parts.append("next try in %s" % duration(row.next_try - now + 0.999))
-    if row.state == "fatal":
+    if row.state == Phase.FATAL:
         parts.append("gave up; start it to retry")
-    if row.state == "down" and row.want == "up":
+    if down_but_up:
         parts.append("want up")
-    elif row.state not in ("down", "backoff", "fatal") and row.want != "up":
+    elif row.state not in DOWN_WORDS and row.want != Want.UP:
         parts.append("want " + row.want)
     if row.paused:
         parts.append("paused")
@@ -131,7 +131,7 @@ def explain(row, now):
 
 
 def _cells(row, now):
-    pid = str(row.pid) if row.pid and row.state not in ("down", "backoff", "fatal") else "-"
+    pid = str(row.pid) if row.pid and row.state not in DOWN_WORDS else "-"
     uptime = duration(now - row.since) if row.since else "-"
     return [row.name, row.state, pid, uptime, explain(row, now)]
 
@@ -171,10 +171,10 @@ def want_colour(stream, environ=None):
 def check(rows, unknown_names=()):
     """(exit code, one line) for a Nagios/Icinga check over ``rows``."""
     up = [r for r in rows if r.is_up()]
-    bad = [r for r in rows if r.state in ("backoff", "fatal", NOT_SUPERVISED, UNREADABLE)
-           or (r.state == "down" and r.want == "up")]
-    moving = [r for r in rows if r.state in ("starting", "stopping", "finishing")]
-    resting = [r for r in rows if r.state == "down" and r.want != "up"]
+    bad = [r for r in rows if r.state in FAILED_PHASES + (NOT_SUPERVISED, UNREADABLE)
+           or (r.state == Phase.DOWN and r.want == Want.UP)]
+    moving = [r for r in rows if r.state in MOVING_PHASES]
+    resting = [r for r in rows if r.state == Phase.DOWN and r.want != Want.UP]
     perf = " | up=%d;;;0;%d total=%d" % (len(up), len(rows), len(rows))
     if unknown_names or not rows:
         what = ("no such service: " + ", ".join(unknown_names)) if unknown_names \

@@ -11,16 +11,19 @@ import collections
 import os
 import time
 
-CURRENT = "current"
+from pv import tai64n, timefmt
+from pv.ctl.add import LOG_SUBDIR
+from pv.log.logdir import CURRENT
+from pv.servicedir import LOG, service_of
+
 POLL_FIRST_SECS = 0.02
 POLL_MAX_SECS = 0.5
 
 
 def log_dir(service):
     """The directory holding the service's ``current``."""
-    from pv.servicedir import service_of
-    log = os.path.join(service_of(service), "log")   # instances share S's log
-    main = os.path.join(log, "main")
+    log = os.path.join(service_of(service), LOG)     # instances share S's log
+    main = os.path.join(log, LOG_SUBDIR)
     if os.path.isdir(main) or not os.path.exists(os.path.join(log, CURRENT)):
         return main
     return log
@@ -41,7 +44,6 @@ def _local(secs, nanos):
 def render(line):
     """``line`` with a leading TAI64N or pv-log UTC stamp shown in local time."""
     if line.startswith("@") and len(line) >= 25:
-        from pv import tai64n
         try:
             secs, nanos = tai64n.parse_label(line[:25])
         except ValueError:
@@ -49,7 +51,6 @@ def render(line):
         return _local(secs, nanos) + line[25:]
     if len(line) >= 25 and line[4:5] == "-" and line[10:11] in ("_", "T") \
             and line[19:20] == ".":
-        from pv import timefmt
         try:
             secs, nanos = timefmt.parse_utc(line[:25])
         except ValueError:

@@ -27,6 +27,7 @@ STATE = "state"
 NEWSTATE = "newstate"
 MODE_CURRENT = 0o644    # while being written (svlogd)
 MODE_DONE = 0o744       # closed cleanly / rotated (svlogd marks them so)
+MODE_NEW_DIR = 0o700    # a missing log directory is made private, as multilog does
 ROTATED_LEN = 27        # "@" + 24 hex digits + "." + one of "s", "u", "t"
 
 # All of one length, so that a new mark overwrites the old in place and
@@ -64,7 +65,7 @@ class LogDir:
     # -- opening and closing ------------------------------------------------
     def open(self, tee):
         try:
-            self.dirfd = os.open(self.name, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+            self.dirfd = self._open_dir()
         except OSError as exc:
             raise TempError("open", "log directory " + self.name, reason_of(exc)) from None
         try:
@@ -81,6 +82,23 @@ class LogDir:
         self.processor.command = self.config.processor
         self.set_mark(MARK_LINE if self.midline else (MARK_TEE if tee else MARK_PLAIN))
         self.arm_timer()
+
+    def _open_dir(self):
+        """Open the directory, making its last component first if it is missing.
+
+        multilog and s6-log do the same, so that ``pv-log main`` works in a
+        fresh log/ instead of failing (and being respawned) for ever.  Only
+        the last component: a missing parent is more likely a typo.
+        """
+        flags = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
+        try:
+            return os.open(self.name, flags)
+        except FileNotFoundError:
+            try:
+                os.mkdir(self.name, MODE_NEW_DIR)
+            except FileExistsError:
+                pass        # another pv-log made it first; the lock sorts us out
+        return os.open(self.name, flags)
 
     def _lock(self):
         self.lockfd = os.open(LOCK, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600,

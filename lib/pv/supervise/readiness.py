@@ -69,7 +69,7 @@ class Watcher:
 
     def _close_pipe(self):
         if self._read_fd >= 0:
-            self.unit.host.loop.remove_reader(self._read_fd)
+            self.unit.loop.remove_reader(self._read_fd)
             os.close(self._read_fd)
             self._read_fd = -1
 
@@ -113,7 +113,7 @@ class Watcher:
         except OSError:
             self._schedule_check()
             return
-        self.unit.host.track(self._check.pid, self._on_check_exit)
+        self.unit.track(self._check.pid, self._on_check_exit)
 
     def _on_check_exit(self, status):
         self._check = None
@@ -123,7 +123,7 @@ class Watcher:
             self._schedule_check()
 
     def _schedule_check(self):
-        self._timer = self.unit.host.loop.call_later(self._delay, self._poll_check)
+        self._timer = self.unit.loop.call_later(self._delay, self._poll_check)
         self._delay = min(self._delay * 2, CHECK_CAP_SECS)
 
     # --- common -------------------------------------------------------------------
@@ -132,7 +132,7 @@ class Watcher:
         for fd in self.fds.values():
             os.close(fd)
         self.fds = {}
-        loop = self.unit.host.loop
+        loop = self.unit.loop
         if self._read_fd >= 0:
             loop.add_reader(self._read_fd, self._on_pipe)
         if self._sock is not None:
@@ -152,7 +152,7 @@ class Watcher:
         self.fds = {}
         self._close_pipe()
         if self._sock is not None:
-            self.unit.host.loop.remove_reader(self._sock.fileno())
+            self.unit.loop.remove_reader(self._sock.fileno())
             name = self._sock.getsockname()
             self._sock.close()
             self._sock = None

@@ -11,10 +11,16 @@ import os
 
 from pv import diag, servicedir
 from pv.supervise import procs
+from pv.supervise.host import Host
 from pv.supervise.loop import Loop
+from pv.supervise.states import Event, Phase
+
+ENVIRON_BUFFER = 1 << 16     # most environments fit; longer ones are read whole
 
 
-class Runner:
+class Runner(Host):
+    """The host (host.Host) of pv-run and of pv-scan."""
+
     def __init__(self, prog):
         self.prog = prog
         self.loop = Loop()
@@ -31,6 +37,8 @@ class Runner:
         self._in_stop_pass = self._stop_again = False
         self._notify_pending = False
         self._table, self._table_iteration = {}, -1
+        self._marks = None             # (markers, {marker: pids}) during one batch
+        self.on_entry_gone = None      # pv-scan: called with an entry once all of it is gone
         self.child_nofile = None       # the soft RLIMIT_NOFILE to give services, if we raised ours
         self.loop.on_signal(signal.SIGCHLD, self._on_sigchld)
         self.notifier = None
@@ -55,6 +63,21 @@ class Runner:
             self._table_iteration = self.loop.iteration
         return self._table
 
+    def marked(self, marker):
+        if self._marks is None or marker not in self._marks[0]:
+            # Only our own services' markers are kept (another supervisor's
+            # thousands of services must not cost this one memory), and only
+            # until the batch is over.
+            wanted = {unit.marker for service in self.services for unit in service.units()}
+            wanted.add(marker)
+            if self._marks is None:
+                self.loop.call_later(0, self._forget_marks)
+            self._marks = (wanted, _marker_index(wanted))
+        return set(self._marks[1].get(marker, ()))
+
+    def _forget_marks(self):
+        self._marks = None
+
     def _on_sigchld(self, signum):
         for pid, status in procs.reap():
             callback = self._owners.pop(pid, None)
@@ -66,9 +89,9 @@ class Runner:
                 service.loop.guard(unit.recheck)()
 
     # --- services ---------------------------------------------------------
-    def add(self, service):
-        """A Service, or every member of an Instances group."""
-        self.services.extend(getattr(service, "members", (service,)))
+    def add(self, entry):
+        """A Service, or an Instances group: each of its members."""
+        self.services.extend(entry.members)
         self._needs = None
 
     @property
@@ -85,6 +108,8 @@ class Runner:
             if not self.exiting:    # at shutdown the graph only shrinks: keep it
                 self._needs = None
         self._waiting.discard(service)
+        if service.entry.gone and self.on_entry_gone is not None:
+            self.on_entry_gone(service.entry)
         if not self.services and (self.exiting or self.stop_when_empty):
             self.loop.stop()
         elif self.exiting:
@@ -140,12 +165,12 @@ class Runner:
             self._notify_pending = True
             self.loop.call_later(0, self._notify_now)
         if service is not None:
-            if service.main.phase == "waiting":
+            if service.main.phase == Phase.WAITING:
                 self._waiting.add(service)
             else:
                 self._waiting.discard(service)
         for other in list(self._waiting):
-            other.loop.guard(other.main.handle)("needs-met")
+            other.loop.guard(other.main.handle)(Event.NEEDS_MET)
 
     def _notify_now(self):
         self._notify_pending = False
@@ -187,3 +212,33 @@ class Runner:
 
     def close(self):
         self.loop.close()
+
+
+def _marker_index(wanted):
+    """{marker: {pids whose environment holds it}} for each of ``wanted``
+    (b"PV_SERVICE=DIR"): each environment read once, whatever the number of
+    services asking, and no process table built (a zombie's is empty)."""
+    prefix = (servicedir.MARKER_VAR + "=").encode()
+    index = {}
+    try:
+        names = os.listdir("/proc")
+    except OSError:
+        return index
+    # One buffer for all: a bytes object per process would leave pv-scan's
+    # heap fragmented for good after one scan of a busy system.
+    buf = bytearray(ENVIRON_BUFFER)
+    for name in names:
+        if not name.isdigit():
+            continue
+        try:
+            with open("/proc/%s/environ" % name, "rb", buffering=0) as f:
+                size = f.readinto(buf)
+                if buf.find(prefix, 0, size) < 0 and size < len(buf):
+                    continue
+                env = bytes(buf[:size]) + (f.read() if size == len(buf) else b"")
+        except OSError:
+            continue
+        for entry in env.split(b"\0"):
+            if entry in wanted:
+                index.setdefault(entry, set()).add(int(name))
+    return index

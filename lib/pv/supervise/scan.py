@@ -58,6 +58,7 @@ class Scanner:
         self.control_fd = self.lock_fd = -1
         self._mtime = None
         self._new = None            # services added by the scan under way, to begin after it
+        runner.on_entry_gone = self._entry_gone
 
     # --- pv-scan's own files ---------------------------------------------------
     def open(self):
@@ -160,7 +161,7 @@ class Scanner:
         real = os.path.realpath(path)
         if real in self.leaving:
             return      # the same directory, still being taken down: added once it is gone
-        service = instances.make(real, os.path.join(self.label, name), self)
+        service = instances.make(real, os.path.join(self.label, name), self.runner)
         try:
             service.open()
         except diag.PvError as exc:
@@ -195,34 +196,9 @@ class Scanner:
             self.reported[name] = text
             diag.warn(self.runner.prog, text)
 
-    # --- what Services ask of their host ------------------------------------------
-    # Services see the scanner as their host; it forwards to the runner.
-    def track(self, pid, callback):
-        self.runner.track(pid, callback)
-
-    def known_pids(self):
-        return self.runner.known_pids()
-
-    def proc_table(self):
-        return self.runner.proc_table()
-
-    def report(self, unit, level, text):
-        self.runner.report(unit, level, text)
-
-    def unit_fatal(self, service, unit):
-        self.runner.unit_fatal(service, unit)
-
-    @property
-    def child_nofile(self):
-        return self.runner.child_nofile
-
-    def needs_met(self, service):
-        return self.runner.needs_met(service)
-
-    def service_changed(self, service):
-        self.runner.service_changed(service)
-
-    def service_gone(self, service):
+    # --- what the runner tells the scanner ----------------------------------------
+    def _entry_gone(self, service):
+        """An entry's Service (or every instance of it) is down for good."""
         for name, known in list(self.services.items()):
             if known is service:       # it ended by itself (x): not again until a rescan
                 del self.services[name]
@@ -234,7 +210,6 @@ class Scanner:
             del self.leaving[service.path]
             self._mtime = None
             self.loop.call_later(0, self.rescan)
-        self.runner.service_gone(service)
 
 
 def _make_fifo(path):

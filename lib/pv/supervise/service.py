@@ -11,17 +11,23 @@ import os
 from pv import servicedir
 from pv.supervise.loop import Guarded
 from pv.supervise.states import Event, Phase, Want
-from pv.supervise.unit import RUN_PHASES, Unit
+from pv.supervise.unit import Unit
 
 
 class Service:
-    """The Unit for ``S``, and one for ``S/log`` if that directory exists."""
+    """The Unit for ``S``, and one for ``S/log`` if that directory exists.
 
-    def __init__(self, path, label, host, instance=None, first=None):
+    ``host`` is the Runner (host.Host); ``entry`` is what the scan directory
+    knows as one entry: the Service itself, or its Instances group.
+    """
+
+    def __init__(self, path, label, host, instance=None, first=None, entry=None):
         self.path, self.label, self.host = path, label, host
+        self.entry = self if entry is None else entry
+        self.members = (self,)
         self.loop = Guarded(host.loop, self._internal_error)
         self.pipe = None
-        self.main = Unit(path, label, self, instance=instance)
+        self.main = Unit(path, label, self, host, instance=instance)
         self.log = None
         # Instances share instance 0's logger: ``first`` owns the pipe, and
         # closes it only once every sibling is down.
@@ -30,7 +36,7 @@ class Service:
             first.siblings.append(self)
         elif servicedir.has_log(path):
             self.log = Unit(os.path.join(path, servicedir.LOG),
-                            os.path.join(label, servicedir.LOG), self, is_log=True)
+                            os.path.join(label, servicedir.LOG), self, host, is_log=True)
         self._closing_log = False
         self.gone = False
         self.stopping = False       # exit() was called at shutdown
@@ -84,19 +90,10 @@ class Service:
         self.main.begin(want_main or _default_want(self.path))
 
     def exit(self):
-        """Take everything down, then report gone (SIGTERM, or ``x``)."""
-        self.main.want = Want.EXIT
-        self.main.handle(Event.EXIT)
+        """Take everything down, then report gone (SIGTERM, or its entry removed)."""
+        self.main.handle(Event.SHUTDOWN)
 
-    # --- what units ask of their host -------------------------------------
-    @property
-    def child_nofile(self):
-        """The soft RLIMIT_NOFILE services get, where the supervisor raised its own."""
-        return self.host.child_nofile
-
-    def track(self, pid, callback):
-        self.host.track(pid, self.loop.guard(callback))
-
+    # --- what its units ask of the service ---------------------------------
     def _internal_error(self, exc):
         """A bug in one service's handling: report it; the others carry on."""
         import traceback
@@ -104,16 +101,8 @@ class Service:
         self.host.report(self.main, "warning", "internal error: %s: %s"
                          % (type(exc).__name__, exc))
 
-    def known_pids(self):
-        return self.host.known_pids()
-
-    def proc_table(self):
-        return self.host.proc_table()
-
-    def report(self, unit, level, text):
-        self.host.report(unit, level, text)
-
     def unit_fatal(self, unit):
+        """``unit`` gave up: the host obeys the service's on-fatal."""
         self.host.unit_fatal(self, unit)
 
     def may_start(self, unit):
@@ -127,15 +116,18 @@ class Service:
         return phase == Phase.READY or (phase == Phase.RUNNING and not self.main.readiness.kind)
 
     def unit_changed(self, unit):
+        """``unit`` published: tell the host; once the service is down for
+        good (want exit) and its siblings are gone, close the log pipe, then
+        release supervise/ when the logger is down too."""
         if self.gone:
             return
         self.host.service_changed(self)
-        main_done = self.main.want == Want.EXIT and self.main.phase in (Phase.DOWN, Phase.FATAL)
+        main_done = self.main.want == Want.EXIT and self.main.phase in _OVER
         if not main_done or not all(s.gone for s in self.siblings):
             return
         if self.log and not self._closing_log:
             self._close_log()
-        if self.log is None or self.log.phase in (Phase.DOWN, Phase.FATAL):
+        if self.log is None or self.log.phase in _OVER:
             self._release()
 
     def _close_log(self):
@@ -145,19 +137,13 @@ class Service:
             os.close(fd)
         self.pipe = None
         self.main.stdout = self.log.stdin = None
-        log = self.log
-        log.want = Want.EXIT
-        if log.phase in RUN_PHASES:
-            # A logger that ignores EOF is stopped like any service.
-            secs = log.kill_timeout_secs()
-            if secs > 0:
-                self.loop.call_later(secs, lambda: log.handle(Event.EXIT))
-        else:
-            log.handle(Event.EXIT)
+        # A logger that ignores EOF is stopped like any service (table.log_closed).
+        self.log.handle(Event.LOG_CLOSED)
 
     def _release(self):
         self.gone = True
         for unit in self.units():
+            unit.release()
             self.loop.remove_reader(unit.sv.control_fd)
             unit.sv.close()
         if self.pipe:
@@ -167,6 +153,9 @@ class Service:
         self.host.service_gone(self)
         if self.first is not None:
             self.first.unit_changed(None)   # the owner of the log pipe may close it now
+
+
+_OVER = (Phase.DOWN, Phase.FATAL)    # a unit wanted to exit is over in these
 
 
 def _default_want(path):

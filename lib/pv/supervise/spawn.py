@@ -1,4 +1,4 @@
-"""The only place pv starts processes.
+"""How the supervisors start a service's processes (run, finish, check, loggers).
 
 With ``os.posix_spawn`` (vfork-fast, and it reports a failed exec as an
 OSError, synchronously): in a new session so the service's process group can

@@ -1,9 +1,15 @@
 """The named states of a supervised service and the events that move it.
 
-Plain strings, not enum members: the supervisor compares and stores them,
-nothing more, and the enum module would cost pv-scan 0.7 MB.  ``Phase`` is
-pv's own state, shown in ``supervise/state``; ``RUNIT_STATE`` maps it to the
-one byte runit's ``status`` file has room for.
+One spelling of each: every module, the supervisor's and the clients'
+(pv-svc's waits, pv-ctl), imports the names and sets from here.  Plain
+strings, not enum members: the supervisor compares and stores them, nothing
+more, and the enum module would cost pv-scan 0.7 MB.  This module imports
+nothing but ``pv.status`` so that clients pay nothing for it.
+
+``Phase`` is pv's own state, shown in ``supervise/state`` (``shown``);
+``RUNIT_STATE`` maps it to the one byte runit's ``status`` file has room
+for.  ``Event`` names everything that can happen to a unit: the control
+letters as written to ``supervise/control`` are events themselves.
 """
 
 from pv.status import RUNIT_DOWN, RUNIT_FINISH, RUNIT_RUN
@@ -23,19 +29,48 @@ class Phase:
     ALL = (DOWN, STARTING, RUNNING, READY, STOPPING, CLEANUP, FINISHING, BACKOFF, FATAL, WAITING)
 
 
+# The sets, by what they mean.  They hold the words as shown (CLEANUP shows
+# as "stopping"), so clients can test a record's "state" against them.
+RUN_PHASES = (Phase.STARTING, Phase.RUNNING, Phase.READY)   # run alive, not being stopped
+LIVE_PHASES = RUN_PHASES + (Phase.STOPPING,)                 # run alive (sv says "run")
+UP_PHASES = (Phase.RUNNING, Phase.READY)                     # up and past starting
+REST_PHASES = (Phase.DOWN, Phase.BACKOFF, Phase.FATAL, Phase.WAITING)  # nothing runs at all
+DOWN_PHASES = REST_PHASES + (Phase.FINISHING,)               # nothing of the run is left
+MOVING_PHASES = (Phase.STARTING, Phase.STOPPING, Phase.FINISHING)
+FAILED_PHASES = (Phase.BACKOFF, Phase.FATAL)                 # down, and not by choice
+
+
 def shown(phase):
     """The word pv-ctl and supervise/state use (cleanup shows as stopping)."""
     return Phase.STOPPING if phase == Phase.CLEANUP else phase
 
 
 class Event:
+    # control letters (supervise/control), as runsv reads them
     UP = "u"
     DOWN = "d"
     ONCE = "o"
     EXIT = "x"
+    PAUSE = "p"
+    CONT = "c"
+    HUP = "h"
+    ALRM = "a"
+    INT = "i"
+    QUIT = "q"
+    USR1 = "1"
+    USR2 = "2"
+    TERM = "t"
+    KILL = "k"
+    LETTERS = "udoxpchaiq12tk"
+    SIGNAL_LETTERS = "pchaiq12tk"
+    # what the supervisor itself sees happen
+    BEGIN = "begin"              # supervision begins (facts: leftovers of an earlier one)
+    SPAWNED = "spawned"          # ./run is executing
+    SPAWN_FAILED = "spawn-failed"    # ./run could not be started
     RUN_EXITED = "run-exited"
     LEFTOVERS_GONE = "leftovers-gone"
     FINISH_EXITED = "finish-exited"
+    FINISH_FAILED = "finish-failed"  # ./finish could not be started
     KILL_TIMER = "kill-timer"
     FINISH_TIMER = "finish-timer"
     BACKOFF_TIMER = "backoff-timer"
@@ -43,6 +78,12 @@ class Event:
     READY = "ready"
     NOT_READY = "not-ready"      # start-timeout passed without readiness
     NEEDS_MET = "needs-met"      # the services in ``needs`` may have become ready
+    SHUTDOWN = "shutdown"        # take it down for good (x from pv itself; logs too)
+    LOG_CLOSED = "log-closed"    # a logger's pipe was closed: it is to exit at EOF
+    INTERNAL = (BEGIN, SPAWNED, SPAWN_FAILED, RUN_EXITED, LEFTOVERS_GONE, FINISH_EXITED,
+                FINISH_FAILED, KILL_TIMER, FINISH_TIMER, BACKOFF_TIMER, STARTED_TIMER, READY,
+                NOT_READY, NEEDS_MET, SHUTDOWN, LOG_CLOSED)
+    ALL = tuple(LETTERS) + INTERNAL
 
 
 class Want:
