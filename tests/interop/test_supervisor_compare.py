@@ -155,8 +155,6 @@ stdout_logfile=NONE
 """
 
 
-@pytest.mark.xfail(strict=True, reason="pv gives autorestart=false no quick-death retries "
-                   "(needs the supervisor core): down, where Supervisor says FATAL")
 def test_autorestart_false_quick_death_is_fatal(procs, tmp_path):
     supervisord, supervisorctl = supervisor_tools()
     tmp = str(tmp_path)

@@ -133,32 +133,45 @@ def test_console_logging(tmp_path, out, err, redirect, log):
 def test_a_log_path_becomes_a_link_to_current(tmp_path):
     plans, _ = build(tmp_path, "[program:a]\ncommand=a\nstdout_logfile=%s/a.log\n"
                      "stderr_logfile=%s/a.err\n" % (tmp_path, tmp_path))
-    script = plans["a"]["log/run"]
-    log = tmp_path / "svc" / "log"
-    os.makedirs(str(log))
-    open(str(tmp_path / "a.err"), "w").close()          # a real file is never replaced
-    out = subprocess.run(["/bin/sh", "-c", script.replace("exec ", "exit 0 #", 1)],
-                         cwd=str(log), stderr=subprocess.PIPE, universal_newlines=True,
-                         timeout=10)
-    assert os.readlink(str(tmp_path / "a.log")).endswith("/log/main/current")
-    assert not os.path.islink(str(tmp_path / "a.err"))
-    assert "a.err: a file is in the way" in out.stderr
+    assert "exec " not in "\n".join(plans["a"]["run"].splitlines()[:-1])   # fd 2: log-stderr
+    for sub, name in (("log", "a.log"), ("log-stderr", "a.err")):
+        log = tmp_path / "svc" / sub
+        os.makedirs(str(log))
+        script = plans["a"][sub + "/run"]
+        out = subprocess.run(["/bin/sh", "-c", script.replace("exec ", "exit 0 #", 1)],
+                             cwd=str(log), stderr=subprocess.PIPE, universal_newlines=True,
+                             timeout=10)
+        assert os.readlink(str(tmp_path / name)) == str(log / "main" / "current")
+        assert out.stderr == ""
+    os.unlink(str(tmp_path / "a.log"))
+    open(str(tmp_path / "a.log"), "w").close()         # a real file is never replaced
+    out = subprocess.run(["/bin/sh", "-c", plans["a"]["log/run"].replace("exec ", "exit 0 #", 1)],
+                         cwd=str(tmp_path / "svc" / "log"), stderr=subprocess.PIPE,
+                         universal_newlines=True, timeout=10)
+    assert not os.path.islink(str(tmp_path / "a.log"))
+    assert "a.log: a file is in the way" in out.stderr
 
 
-def test_eventlistener_maps_to_pv_ctl_listen_and_fcgi_is_lost(tmp_path):
+def test_eventlistener_and_fcgi_program(tmp_path):
     plans, warnings = build(tmp_path, """\
         [eventlistener:exit-on-fatal]
         command=python3 /x/kill_supervisor.py
         events=PROCESS_STATE_FATAL, PROCESS_STATE_EXITED
         [fcgi-program:php]
         command=php-cgi
-        socket=tcp://127.0.0.1:9000
+        socket=unix:///run/php/%(program_name)s.sock
+        socket_owner=www-data:www-data
+        socket_mode=0660
+        numprocs=2
+        process_name=%(program_name)s-%(process_num)d
         """)
     last = run_lines(plans, "exit-on-fatal")[-1]
     assert last.endswith("/bin/pv-ctl listen --events PROCESS_STATE_FATAL,PROCESS_STATE_EXITED "
                          "--buffer 10 -- python3 /x/kill_supervisor.py")
-    assert [w[1:] for w in warnings] == [(4, "cannot map [fcgi-program:php]: pv does not "
-                                          "create sockets for services yet", "lost")]
+    assert warnings == []
+    assert plans["php"]["socket"] == ("unix:///run/php/php.sock\nowner www-data:www-data\n"
+                                      "mode 0660\n")
+    assert plans["php"]["instances"] == "2\n"
     with pytest.raises(ConfigError):
         build(tmp_path, "[eventlistener:x]\ncommand=x\n")
 

@@ -69,6 +69,7 @@ def test_the_supervisor_docs_sample_maps_every_option(tmp_path):
     assert files["umask"] == "0022\n" and files["user"] == "chrism\n"
     assert files["restart"] == "on-failure\n" and files["exit-codes"] == "0\n"
     assert files["start-secs"] == "10\n" and files["max-retries"] == "3\n"
+    assert files["retry-delay"] == "linear 1\n" and "priority" not in files
     assert files["down-signal"] == "TERM\n" and files["timeout-kill"] == "10000\n"
     assert files["environment"] == ("SUPERVISOR_ENABLED=1\nSUPERVISOR_PROCESS_NAME=cat\n"
                                     "SUPERVISOR_GROUP_NAME=cat\nA=1\nB=2\n")
@@ -76,11 +77,13 @@ def test_the_supervisor_docs_sample_maps_every_option(tmp_path):
     assert "mkdir -p main" in files["log/run"]
     assert not {"down", "instances", "group"} & set(files)
     text = " | ".join(w[2] for w in warnings)
-    for option in ("stopasgroup=false", "killasgroup=false", "ignoring stdout_capture_maxbytes",
-                   "ignoring stderr_capture_maxbytes", "stderr goes to the same log"):
+    for option in ("stopasgroup=false", "killasgroup=false",
+                   "cannot map stdout_capture_maxbytes=1MB", "cannot map stderr_capture_maxbytes"):
         assert option in text
     # options at Supervisor's default change nothing and pass silently
     assert "priority" not in text and "events_enabled" not in text and "serverurl" not in text
+    assert [w[2].split("=")[0] for w in warnings if w[3:] == ("lost",)] == [
+        "cannot map stdout_capture_maxbytes", "cannot map stderr_capture_maxbytes"]
     assert [w[1] for w in warnings] == sorted(w[1] for w in warnings)
 
 
@@ -217,15 +220,15 @@ def test_ignored_sections_each_named_with_their_line(tmp_path):
         events=TICK_60
         [fcgi-program:f]
         command=f
+        socket=unix:///run/f.sock
         [program:p]
         command=p
         frobnicate=1
         """)
     lines = {w[1]: w[2] for w in warnings}
-    assert sorted(lines) == [1, 3, 5, 7, 12, 16]
-    assert lines[12].startswith("cannot map [fcgi-program:f]")
-    assert [w[3] for w in warnings if len(w) > 3] == ["lost"]
-    assert lines[16].startswith("ignoring frobnicate")
+    assert sorted(lines) == [1, 3, 5, 7, 17]
+    assert not [w for w in warnings if len(w) > 3]
+    assert lines[17].startswith("ignoring frobnicate")
 
 
 def test_nested_includes_relative_to_the_including_file(tmp_path):

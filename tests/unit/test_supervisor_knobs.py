@@ -75,3 +75,18 @@ def test_priority_and_levels(tmp_path):
     with pytest.raises(KnobError):
         supknobs.read_priority(str(tmp_path))
     assert supknobs.levels({"x": 10, "a": 999, "b": 10, "c": 1}) == [["c"], ["b", "x"], ["a"]]
+
+
+def test_policy_start_secs_written_out_and_pacing():
+    from pv.supervise import policy
+    native = policy.Policy(start_secs=0)
+    assert policy.is_quick_death(native, 0.5)          # pv's own: under 1 s is a failed start
+    zero = policy.Policy(start_secs=0, start_secs_given=True)
+    assert not policy.is_quick_death(zero, 0.001)      # start-secs 0 written out: none is
+    three = policy.Policy(start_secs=3, start_secs_given=True, restart="never")
+    assert policy.is_quick_death(three, 2.9) and not policy.is_quick_death(three, 3.0)
+    assert policy.retries_failed_start(three, 1) and not policy.retries_failed_start(three, 0)
+    assert not policy.retries_failed_start(policy.Policy(restart="never"), 1)
+    linear = supknobs.parse_retry_delay("linear 1")
+    assert [policy.backoff_delay(k, linear) for k in (1, 2, 3)] == [1.0, 2.0, 3.0]
+    assert [policy.backoff_delay(k) for k in (1, 2, 3)] == [0.0, 0.1, 0.2]

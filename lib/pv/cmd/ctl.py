@@ -5,6 +5,7 @@ pv.ctl_*); this module parses, prints and picks exit codes.  Imports are
 lazy so that ``pv-ctl status`` starts about as fast as Python does.
 """
 
+import os
 import sys
 
 from pv import diag
@@ -30,8 +31,6 @@ def _quiet_on_epipe(ctx, words):
     left on purpose.  stdout is pointed at /dev/null so that the interpreter's
     own flush at exit does not fail again and print a traceback.
     """
-    import os
-
     from pv.cmd import ctl_verbs
     try:
         code = ctl_verbs.dispatch(ctx, words[0], words[1:])

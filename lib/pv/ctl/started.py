@@ -13,6 +13,7 @@ start-secs plus a margin from now, or the caller's ``-w``.
 import select
 import time
 
+from pv import servicedir, wait
 from pv.diag import EXIT_NO, PvError
 
 MARGIN_SECS = 2.0
@@ -41,7 +42,6 @@ def settle(result, wait_secs=None):
 
 
 def _start_secs(target):
-    from pv import servicedir
     try:
         return float(servicedir.read_int(target.path, servicedir.START_SECS, 0))
     except (ValueError, OSError):
@@ -50,7 +50,6 @@ def _start_secs(target):
 
 def _follow(target, wait_secs):
     """None once started, ``late`` at the deadline, else why it is not started."""
-    from pv import wait
     try:
         state, _ = wait.read_records(target.path)
     except PvError as exc:

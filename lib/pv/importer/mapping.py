@@ -4,6 +4,7 @@ Each function takes an ``importer_opts.Options`` and returns what pv needs;
 the table in README ("Coming from Supervisor") is the same mapping in prose.
 """
 
+import os
 import re
 import shlex
 
@@ -23,6 +24,10 @@ def knobs(opts, base):
     files.update(_restart(opts))
     files["start-secs"] = "%d\n" % opts.integer("startsecs", 1)
     files["max-retries"] = "%d\n" % opts.integer("startretries", 3)
+    files["retry-delay"] = "linear 1\n"     # Supervisor waits 1, 2, 3 s between tries
+    priority = opts.integer("priority", 999, minimum=-2 ** 31)
+    if priority != 999:
+        files["priority"] = "%d\n" % priority
     if opts.given("stopsignal"):
         files["down-signal"] = _signal(opts) + "\n"
     if opts.given("stopwaitsecs"):
@@ -89,7 +94,6 @@ def _group_options(opts):
 
 def listener(opts):
     """The words before the command of an [eventlistener:x]: pv-ctl listen (see pv-ctl(1))."""
-    import os
     events = opts.text("events")
     if not events:
         opts.fail("events", "an [eventlistener:x] needs events=")
@@ -102,6 +106,29 @@ def listener(opts):
         os.path.realpath(__file__))))), "bin", "pv-ctl")
     return [shlex.quote(w) for w in (ctl, "listen", "--events", ",".join(
         e.strip() for e in events.split(",")), "--buffer", str(size), "--")]
+
+
+def fcgi_socket(opts):
+    """The ``socket`` file of an [fcgi-program:x] (see pv-servicedir(5))."""
+    url = opts.text("socket")
+    if not url:
+        opts.fail("socket", "an [fcgi-program:x] needs socket=")
+    if not url.startswith(("tcp://", "unix://")):
+        opts.fail("socket", "not tcp://HOST:PORT or unix:///PATH: %r" % url)
+    lines = [url]
+    owner, mode = opts.text("socket_owner"), opts.text("socket_mode")
+    if url.startswith("unix://"):
+        if owner:
+            lines.append("owner " + owner)
+        if mode:
+            lines.append("mode " + mode)
+    elif owner or mode:
+        opts.warn("socket_owner" if owner else "socket_mode", "socket_owner and socket_mode "
+                  "apply to a unix socket only (as in Supervisor)")
+    backlog = opts.integer("socket_backlog", 0)
+    if backlog:
+        lines.append("backlog %d" % backlog)
+    return "".join(line + "\n" for line in lines)
 
 
 def instance_names(opts):
@@ -191,6 +218,7 @@ class Log:
                  links=()):
         self.redirect, self.wanted, self.size, self.keep = redirect, wanted, size, keep
         self.links = links
+        self.errlog = None      # a Log for log-stderr/, when stderr has a path of its own
 
 
 # What a *_logfile names, as a destination: the service's log directory, none,
@@ -220,10 +248,14 @@ REDIRECTS = {("F", "E"): "", ("F", "F"): "2>&1", ("F", "N"): "2>/dev/null",
 
 
 def logging(opts):
-    """The Log of a program, from redirect_stderr and the std*_logfile* options."""
+    """The Log of a program, from redirect_stderr and the std*_logfile* options.
+
+    stderr to a path of its own (not stdout's) gets a log of its own,
+    ``log-stderr/``, fed by the supervisor through its own pipe; AUTO goes to
+    stdout's log (one pv-log per program, not two)."""
     merged = opts.boolean("redirect_stderr", False)
     out, out_path = _dest(opts, "stdout_logfile")
-    links = [out_path] if out_path else []
+    links, err_links = [out_path] if out_path else [], []
     if merged:
         err = out
         if opts.given("stderr_logfile"):
@@ -232,14 +264,25 @@ def logging(opts):
                       "sends stderr where stdout goes (as in Supervisor)")
     else:
         err, err_path = _dest(opts, "stderr_logfile")
-        if err == "log" and out == "log" and opts.given("stderr_logfile"):
-            opts.warn("stderr_logfile", "stderr goes to the same log as stdout (log/main); "
-                      "set redirect_stderr=true to say so")
-        if err_path and err_path not in links:
-            links.append(err_path)
+        if err_path and err_path != out_path:
+            err, err_links = "errlog", [err_path]
+        elif err == "log" and out == "log" and opts.given("stderr_logfile") and not err_path:
+            opts.warn("stderr_logfile", "stderr_logfile=AUTO goes to the same log as stdout "
+                      "(log/main); give it a path for a log of its own")
     wanted = "log" in (out, err)
-    sources = {"log": "F", "none": "N", "out": "E" if wanted else "F", "err": "E"}
+    sources = {"log": "F", "none": "N", "out": "E" if wanted else "F", "err": "E", "errlog": "E"}
     stream = "stdout" if out == "log" else "stderr"
+    log = Log(REDIRECTS[sources[out], sources[err]], wanted, *_sizes(opts, stream, wanted),
+              links=links)
+    if err == "errlog":
+        log.errlog = Log("", True, *_sizes(opts, "stderr", True), links=err_links)
+    if wanted and "out" in (out, err):
+        opts.warn("stdout_logfile", "with one stream in log/ and the other on the console, "
+                  "the console stream goes to pv-scan's stderr")
+    return log
+
+
+def _sizes(opts, stream, wanted):
     size = opts.byte_size(stream + "_logfile_maxbytes", DEFAULT_LOG_BYTES)
     keep = opts.integer(stream + "_logfile_backups", DEFAULT_LOG_BACKUPS)
     for other in ("stdout", "stderr"):
@@ -249,7 +292,4 @@ def logging(opts):
         opts.warn(stream + "_logfile_backups", "%s_logfile_backups=0: pv-log keeps at least "
                   "one rotated file (its n0 means keep all)" % stream)
         keep = 1
-    if wanted and "out" in (out, err):
-        opts.warn("stdout_logfile", "with one stream in log/ and the other on the console, "
-                  "the console stream goes to pv-scan's stderr")
-    return Log(REDIRECTS[sources[out], sources[err]], wanted, size, keep, links)
+    return size, keep

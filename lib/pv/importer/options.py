@@ -28,18 +28,19 @@ SIZE_UNITS = {"KB": 1024, "MB": 1024 ** 2, "GB": 1024 ** 3}
 DEFAULT_LOG_BYTES, DEFAULT_LOG_BACKUPS = 50 * 1024 ** 2, 10
 
 # Options that have no pv counterpart -> (Supervisor's default, why).  Holding
-# the default they change nothing, and pass without a warning.
+# the default they change nothing, and pass without a warning; otherwise the
+# behaviour they ask for is lost (LOST_KEYS: the import fails unless --partial)
+# or harmless (a warning).
 IGNORED = {
-    "priority": ("999", "pv-scan starts every service at once, as supervisord in effect "
-                        "does; write needs files for a real order"),
     "stdout_capture_maxbytes": ("0", "pv has no capture mode"),
     "stderr_capture_maxbytes": ("0", "pv has no capture mode"),
-    "stdout_events_enabled": ("false", "pv has no event listeners"),
-    "stderr_events_enabled": ("false", "pv has no event listeners"),
+    "stdout_events_enabled": ("false", "pv sends no PROCESS_LOG events"),
+    "stderr_events_enabled": ("false", "pv sends no PROCESS_LOG events"),
     "stdout_syslog": ("false", "pv-log writes a log directory, not syslog"),
     "stderr_syslog": ("false", "pv-log writes a log directory, not syslog"),
     "serverurl": ("AUTO", "pv has no server"),
 }
+LOST_KEYS = frozenset(k for k in IGNORED if k != "serverurl")
 
 
 def _marker(kind, name, spec):
@@ -203,7 +204,12 @@ class Options:
                 continue
             if key in IGNORED:
                 default, why = IGNORED[key]
-                if value.text.strip().lower() != default.lower():
+                if value.text.strip().lower() in (default.lower(), "0", "false", "no", "off"):
+                    continue
+                if key in LOST_KEYS:
+                    self.warnings.append((value.path, value.line, "cannot map %s=%s: %s"
+                                          % (key, value.text.strip(), why), "lost"))
+                else:
                     self.warnings.append((value.path, value.line, "ignoring %s: %s" % (key, why)))
             else:
                 self.warnings.append((value.path, value.line, "ignoring %s: not a "

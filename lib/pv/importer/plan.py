@@ -15,7 +15,7 @@ from pv.importer import mapping as importer_map
 from pv.importer import options as importer_opts
 from pv.importer.ini import ConfigError
 
-PROGRAM, GROUP, LISTENER = "program:", "group:", "eventlistener:"
+PROGRAM, GROUP, LISTENER, FCGI = "program:", "group:", "eventlistener:", "fcgi-program:"
 MARKER_FILE = ".pv-import"     # the absolute path of the supervisord.conf a directory came from
 LOST = "lost"    # the 4th item of a warning whose behaviour pv cannot carry over
 
@@ -25,7 +25,7 @@ IGNORED_SECTIONS = {"unix_http_server": NO_SERVER, "inet_http_server": NO_SERVER
                     "supervisorctl": "pv-ctl needs no server URL or credentials"}
 IGNORED_PREFIXES = {"rpcinterface:": NO_SERVER, "ctlplugin:": "pv-ctl has no plugins"}
 # Sections whose programs would be lost: import fails unless --partial.
-LOST_PREFIXES = {"fcgi-program:": "pv does not create sockets for services yet"}
+LOST_PREFIXES = {}
 SUPERVISORD_USED = ("environment", "umask", "user", "directory")
 
 
@@ -51,9 +51,9 @@ def build(path, environ=None):
     marker = os.path.abspath(path) + "\n"
     plans = []
     for name, section in sections.items():
-        if name.startswith((PROGRAM, LISTENER)):
+        if name.startswith((PROGRAM, LISTENER, FCGI)):
             plan = program_plan(name.partition(":")[2].strip(), section, groups, base, environ,
-                                warnings, listener=name.startswith(LISTENER))
+                                warnings, kind=name.partition(":")[0] + ":")
             plan.put(MARKER_FILE, marker)
             plans.append(plan)
         elif name.startswith(tuple(LOST_PREFIXES)):
@@ -87,7 +87,8 @@ def _groups(sections, warnings):
                 warnings.append((value.path, value.line, "ignoring %s in [%s]: a group in pv is "
                                  "only a name (the group file)" % (key, name)))
         for program in (p.strip() for p in programs.text.split(",")):
-            if program and PROGRAM + program not in sections:
+            if program and PROGRAM + program not in sections and \
+                    FCGI + program not in sections:
                 raise ConfigError(programs.path, programs.line, "no [program:%s]" % program)
             if program in groups and groups[program] != group:
                 warnings.append((programs.path, programs.line, "%s is already in group %s; a pv "
@@ -111,8 +112,8 @@ def _supervisord(section, environ, warnings):
     return base
 
 
-def program_plan(name, section, groups, base, environ, warnings, listener=False):
-    """The Plan of one [program:NAME] (or [eventlistener:NAME]) section."""
+def program_plan(name, section, groups, base, environ, warnings, kind=PROGRAM):
+    """The Plan of one [program:NAME] (or [eventlistener:NAME], [fcgi-program:NAME])."""
     from pv import diag
     from pv.ctl import add as ctl_add
     try:
@@ -126,10 +127,15 @@ def program_plan(name, section, groups, base, environ, warnings, listener=False)
     env, exported = importer_map.environment(opts, base)
     knobs = importer_map.knobs(opts, base)
     log = importer_map.logging(opts)
-    words = importer_map.listener(opts) if listener else []
+    words = importer_map.listener(opts) if kind == LISTENER else []
+    if kind == FCGI:
+        plan.put("socket", importer_map.fcgi_socket(opts))
     plan.put("run", run_script(opts, exported, log.redirect, base, words), 0o755)
     if log.wanted:
         plan.put("log/run", log_script(log.size, log.keep, log.links), 0o755)
+    if log.errlog:
+        plan.put("log-stderr/run", log_script(log.errlog.size, log.errlog.keep,
+                                              log.errlog.links), 0o755)
     for fname, text in knobs.items():
         plan.put(fname, text)
     names = importer_map.instance_names(opts)

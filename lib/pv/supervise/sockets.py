@@ -15,6 +15,7 @@ removed) when the service is no longer supervised.
 
 import os
 import socket
+import stat
 
 from pv.servicedir import KnobError
 
@@ -112,7 +113,6 @@ def _bind_unix(sock, spec):
 
 def release(sock, spec):
     """Close ``sock``; remove a unix socket's path if a socket is still there."""
-    import stat
     try:
         if spec.family == socket.AF_UNIX:
             try:
