@@ -180,3 +180,21 @@ def test_procfile_with_env_and_formation(procs, tmp_path):
         assert read(path) == "%s %s s3 cret\n" % (name, port)
     out = ctl("-d", scan, "status", "web:*")
     assert [line.split()[0] for line in out.stdout.splitlines()] == ["web.1", "web.2"]
+
+
+def test_each_instance_has_its_own_log_when_supervisor_gives_it_one(procs, tmp_path):
+    scan = imported(tmp_path, """\
+[program:w]
+command=/bin/sh -c 'echo "I am $SUPERVISOR_PROCESS_NAME"; exec sleep 1000'
+process_name=%%(program_name)s_%%(process_num)d
+numprocs=2
+stdout_logfile=%s/w-%%(process_num)d.log
+""" % tmp_path)
+    start_scan(procs, scan)
+    for k in range(2):
+        path = str(tmp_path / ("w-%d.log" % k))
+        wait_until(lambda: "I am w_%d" % k in (read(path) or ""), what="w_%d's own log" % k)
+        assert "I am w_%d" % (1 - k) not in read(path)
+    out = ctl("-d", scan, "tail", "-n", "5", "w:w_1")
+    assert out.returncode == 0 and [l.split(None, 2)[2] for l in out.stdout.splitlines()] == [
+        "I am w_1"], out.stdout + out.stderr

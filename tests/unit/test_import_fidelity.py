@@ -191,3 +191,28 @@ def test_procfile_formation_ports_and_env(tmp_path):
     assert procfile.parse_formation("all=3", ["a", "b"]) == {"a": 3, "b": 3}
     with pytest.raises(ConfigError):
         procfile.parse("web bin/web\n", "Procfile")
+
+
+def test_numprocs_logs_per_instance_unless_one_path_for_all(tmp_path):
+    plans, _ = build(tmp_path, """\
+        [program:own]
+        command=w
+        process_name=%(program_name)s_%(process_num)02d
+        numprocs=2
+        stdout_logfile=/var/log/own-%(process_num)02d.log
+        [program:auto]
+        command=w
+        process_name=%(program_name)s_%(process_num)02d
+        numprocs=2
+        [program:shared]
+        command=w
+        process_name=%(program_name)s_%(process_num)02d
+        numprocs=2
+        stdout_logfile=/var/log/worker.log
+        """)
+    run = plans["own"]["log/run"]
+    assert "instance-logs" in plans["own"] and "instance-logs" in plans["auto"]
+    assert "mkdir -p ./main-\"$PV_INSTANCE\"" in run
+    assert '/var/log/own-"$(printf %02d "$PV_INSTANCE")".log' in run
+    assert "instance-logs" not in plans["shared"]
+    assert plans["shared"]["log/run"].endswith(" ./main\n")

@@ -74,7 +74,7 @@ def test_the_supervisor_docs_sample_maps_every_option(tmp_path):
     assert files["environment"] == ("SUPERVISOR_ENABLED=1\nSUPERVISOR_PROCESS_NAME=cat\n"
                                     "SUPERVISOR_GROUP_NAME=cat\nA=1\nB=2\n")
     assert "-tt -s 1048576 -n 10 ./main" in files["log/run"]
-    assert "mkdir -p main" in files["log/run"]
+    assert "mkdir -p ./main" in files["log/run"]
     assert not {"down", "instances", "group"} & set(files)
     text = " | ".join(w[2] for w in warnings)
     for option in ("stopasgroup=false", "killasgroup=false",

@@ -217,7 +217,8 @@ class Log:
     def __init__(self, redirect, wanted, size=DEFAULT_LOG_BYTES, keep=DEFAULT_LOG_BACKUPS,
                  links=()):
         self.redirect, self.wanted, self.size, self.keep = redirect, wanted, size, keep
-        self.links = links
+        self.links = links      # shell words: where to link the log's current
+        self.per_instance = False   # a logger per instance (instance-logs)
         self.errlog = None      # a Log for log-stderr/, when stderr has a path of its own
 
 
@@ -255,7 +256,7 @@ def logging(opts):
     stdout's log (one pv-log per program, not two)."""
     merged = opts.boolean("redirect_stderr", False)
     out, out_path = _dest(opts, "stdout_logfile")
-    links, err_links = [out_path] if out_path else [], []
+    links, err_links = [_link(opts, "stdout_logfile")] if out_path else [], []
     if merged:
         err = out
         if opts.given("stderr_logfile"):
@@ -265,7 +266,7 @@ def logging(opts):
     else:
         err, err_path = _dest(opts, "stderr_logfile")
         if err_path and err_path != out_path:
-            err, err_links = "errlog", [err_path]
+            err, err_links = "errlog", [_link(opts, "stderr_logfile")]
         elif err == "log" and out == "log" and opts.given("stderr_logfile") and not err_path:
             opts.warn("stderr_logfile", "stderr_logfile=AUTO goes to the same log as stdout "
                       "(log/main); give it a path for a log of its own")
@@ -274,12 +275,20 @@ def logging(opts):
     stream = "stdout" if out == "log" else "stderr"
     log = Log(REDIRECTS[sources[out], sources[err]], wanted, *_sizes(opts, stream, wanted),
               links=links)
+    # Supervisor gives each process its own file, unless one path is named for all.
+    log.per_instance = opts.numprocs > 1 and out == "log" and (
+        not out_path or "process_num" in opts.section.get("stdout_logfile").text)
     if err == "errlog":
         log.errlog = Log("", True, *_sizes(opts, "stderr", True), links=err_links)
     if wanted and "out" in (out, err):
         opts.warn("stdout_logfile", "with one stream in log/ and the other on the console, "
                   "the console stream goes to pv-scan's stderr")
     return log
+
+
+def _link(opts, key):
+    """The path a *_logfile names, as a shell word (process_num per instance)."""
+    return opts.shell_word(opts.text(key, when=INSTANCE))
 
 
 def _sizes(opts, stream, wanted):

@@ -132,7 +132,9 @@ def program_plan(name, section, groups, base, environ, warnings, kind=PROGRAM):
         plan.put("socket", importer_map.fcgi_socket(opts))
     plan.put("run", run_script(opts, exported, log.redirect, base, words), 0o755)
     if log.wanted:
-        plan.put("log/run", log_script(log.size, log.keep, log.links), 0o755)
+        plan.put("log/run", log_script(log.size, log.keep, log.links, log.per_instance), 0o755)
+    if log.per_instance:
+        plan.put("instance-logs", "")
     if log.errlog:
         plan.put("log-stderr/run", log_script(log.errlog.size, log.errlog.keep,
                                               log.errlog.links), 0o755)
@@ -179,19 +181,20 @@ def comment_safe(text):
     return "".join(ch if ch.isprintable() else "?" for ch in text)
 
 
-def log_script(size, keep, links=()):
-    """log/run: pv-log into ./main; each of ``links`` made a link to main/current,
-    so the log is where the supervisord.conf said (an existing file is left)."""
+def log_script(size, keep, links=(), per_instance=False):
+    """log/run: pv-log into ./main (./main-$PV_INSTANCE for a logger per instance);
+    each of ``links`` (shell words) made a link to its current, so the log is
+    where the supervisord.conf said (an existing file is left)."""
     from pv.ctl.add import LOG_SUBDIR, pv_log_path
-    words = [pv_log_path(), "-tt", "-s", str(size), "-n", str(keep), "./" + LOG_SUBDIR]
-    lines = ["#!/bin/sh", "mkdir -p %s" % LOG_SUBDIR]
-    for link in links:
-        quoted = shlex.quote(link)
+    words = [shlex.quote(w) for w in (pv_log_path(), "-tt", "-s", str(size), "-n", str(keep))]
+    directory = "./%s%s" % (LOG_SUBDIR, '-"$PV_INSTANCE"' if per_instance else "")
+    lines = ["#!/bin/sh", "mkdir -p %s" % directory]
+    for quoted in links:
         lines.append("if [ -e %s ] && [ ! -L %s ]; then printf 'log/run: warning: %%s: a "
                      "file is in the way: not linked to the log\\n' %s >&2" % (quoted, quoted,
                                                                                 quoted))
-        lines.append('else ln -sfn "$PWD/%s/current" %s; fi' % (LOG_SUBDIR, quoted))
-    lines.append("exec " + " ".join(shlex.quote(w) for w in words))
+        lines.append('else ln -sfn "$PWD"/%s/current %s; fi' % (directory[2:], quoted))
+    lines.append("exec " + " ".join(words + [directory]))
     return "\n".join(lines) + "\n"
 
 

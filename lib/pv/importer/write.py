@@ -16,7 +16,8 @@ from pv.importer.plan import MARKER_FILE
 
 MANAGED = ("run", "down", "restart", "exit-codes", "start-secs", "max-retries", "down-signal",
            "timeout-kill", "user", "user-env", "umask", "environment", "instances",
-           "instance-names", "group", "retry-delay", "priority", "socket", MARKER_FILE)
+           "instance-names", "instance-logs", "group", "retry-delay", "priority", "socket",
+           MARKER_FILE)
 LOG_RUN = os.path.join("log", "run")
 LOG_RUNS = {LOG_RUN: "log", os.path.join("log-stderr", "run"): "log-stderr"}   # -> their dir
 

@@ -31,13 +31,16 @@ class Service:
         self.main = Unit(path, label, self, host, instance=instance)
         self.log = None
         # Instances share instance 0's logger: ``first`` owns the pipe, and
-        # closes it only once every sibling is down.
+        # closes it only once every sibling is down -- unless ``instance-logs``
+        # gives each instance a logger of its own (S/log run with PV_INSTANCE).
         self.first, self.siblings = first, []
         if first is not None:
             first.siblings.append(self)
-        elif servicedir.has_log(path):
+        own = instance is not None and os.path.exists(os.path.join(path, INSTANCE_LOGS))
+        if (first is None or own) and servicedir.has_log(path):
             self.log = Unit(os.path.join(path, servicedir.LOG),
-                            os.path.join(label, servicedir.LOG), self, host, is_log=True)
+                            os.path.join(label, servicedir.LOG), self, host, is_log=True,
+                            instance=instance if own else None)
         # ``log-stderr/``: a second logger, fed the run's stderr through its own pipe.
         self.errlog, self.errpipe = None, None
         if first is None and servicedir.has_err_log(path):
@@ -201,6 +204,7 @@ class Service:
 
 _OVER = (Phase.DOWN, Phase.FATAL)    # a unit wanted to exit is over in these
 SOCKET = "socket"       # the knob of supervise/sockets.py, named here so pv-scan need not load it
+INSTANCE_LOGS = "instance-logs"     # each instance gets a logger of its own
 
 
 def _default_want(path):
