@@ -173,3 +173,58 @@ def test_autorestart_false_quick_death_is_fatal(procs, tmp_path):
     wait_until(lambda: pv_states(scan) in (want, {"once": "EXITED"}), LONG_TIMEOUT,
                "pv to settle")
     assert pv_states(scan) == want
+
+
+SLOW_STACK = """\
+[unix_http_server]
+file=%(tmp)s/supervisor.sock
+
+[supervisord]
+nodaemon=true
+logfile=%(tmp)s/supervisord.log
+pidfile=%(tmp)s/supervisord.pid
+
+[rpcinterface:supervisor]
+supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
+
+[supervisorctl]
+serverurl=unix://%(tmp)s/supervisor.sock
+
+[program:xserver]
+command=/bin/sh -c 'sleep 1.5; touch %(ready)s; exec sleep 1000'
+priority=10
+stdout_logfile=NONE
+
+[program:client]
+process_name=%%(program_name)s_%%(process_num)d
+numprocs=3
+command=/bin/sh -c 'test -e %(ready)s || exit 1; exec sleep 1000'
+priority=20
+stdout_logfile=NONE
+"""
+
+
+def test_a_slow_dependency_ends_all_running_in_both(procs, tmp_path):
+    """Supervisor's 1, 2, 3 s between tries carry the clients over the server's 1.5 s."""
+    supervisord, supervisorctl = supervisor_tools()
+    want = {"xserver": "RUNNING", "client:client_0": "RUNNING", "client:client_1": "RUNNING",
+            "client:client_2": "RUNNING"}
+    for side in ("supervisor", "pv"):
+        tmp = str(tmp_path / side)
+        os.makedirs(tmp)
+        conf = os.path.join(tmp, "supervisord.conf")
+        with open(conf, "w") as f:
+            f.write(SLOW_STACK % {"tmp": tmp, "ready": os.path.join(tmp, "x-ready")})
+        if side == "supervisor":
+            procs.start([supervisord, "-n", "-c", conf], stderr=subprocess.DEVNULL)
+            wait_until(lambda: supervisor_states(supervisorctl, conf) == want, LONG_TIMEOUT,
+                       "supervisord's stack to be up")
+            continue
+        scan = os.path.join(tmp, "service")
+        subprocess.run([sys.executable, bin_path("pv-ctl"), "import", conf, "--into", scan],
+                       check=True, stderr=subprocess.DEVNULL, timeout=30)
+        procs.markers.append(scan)
+        procs.start([bin_path("pv-scan"), scan], stderr=subprocess.DEVNULL)
+        wait_until(lambda: pv_states(scan) == want or "FATAL" in pv_states(scan).values(),
+                   LONG_TIMEOUT, "pv's stack to settle")
+        assert pv_states(scan) == want
