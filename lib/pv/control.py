@@ -6,6 +6,7 @@ supervisor's side of the FIFOs lives in ``pv.supervise.supervisedir``.
 
 import errno
 import os
+import stat
 
 from pv.diag import NotSupervised, TempError, reason_of
 from pv.servicedir import CONTROL_FIFO, OK_FIFO, supervise_dir
@@ -42,15 +43,31 @@ def open_reader_fifo(path, obj, verb="control", absent="supervisor not running")
     """Open the FIFO ``path`` for writing without blocking.
 
     NotSupervised(obj, absent) when nobody reads it (ENXIO) or it does not
-    exist; TempError(verb, obj) otherwise.
+    exist; NotSupervised(obj, "... is not a FIFO") when something else is
+    in its place (a regular file would take the letters and report
+    success); TempError(verb, obj) otherwise.
     """
     try:
-        return os.open(path, os.O_WRONLY | os.O_NONBLOCK)
+        fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
     except OSError as exc:
         # ENXIO: a FIFO nobody reads, i.e. no supervisor; ENOENT: never supervised.
         if exc.errno in (errno.ENXIO, errno.ENOENT, errno.ENOTDIR):
             raise NotSupervised(obj, absent) from None
+        if exc.errno == errno.ELOOP:
+            raise NotSupervised(obj, _not_a_fifo(path)) from None
         raise TempError(verb, obj, reason_of(exc)) from None
+    try:
+        is_fifo = stat.S_ISFIFO(os.fstat(fd).st_mode)
+    except OSError:
+        is_fifo = False
+    if not is_fifo:
+        os.close(fd)
+        raise NotSupervised(obj, _not_a_fifo(path))
+    return fd
+
+
+def _not_a_fifo(path):
+    return "%s is not a FIFO" % os.path.join(*path.split(os.sep)[-2:])
 
 
 def write_letters(path, letters, obj, verb="control", absent="supervisor not running"):

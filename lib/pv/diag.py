@@ -66,11 +66,19 @@ def reason_of(exc):
     return exc.strerror or os.strerror(exc.errno or 0) or "unknown error"
 
 
+def printable(text):
+    """``text`` with control characters (newline, CR, ESC, NUL...) escaped as
+    Python does, so that a name can neither forge a line nor drive a terminal."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def say(prog, level, text, stream=None):
-    """Print one diagnostic line: ``PROG: LEVEL: TEXT``."""
+    """Print one diagnostic line: ``PROG: LEVEL: TEXT`` (a name in it escaped)."""
     stream = stream or sys.stderr
     try:
-        stream.write("%s: %s: %s\n" % (prog, level, text))
+        stream.write("%s: %s: %s\n" % (printable(prog), level, printable(text)))
         stream.flush()
     except (OSError, ValueError):
         pass  # a closed stderr must not take a supervisor down

@@ -5,7 +5,11 @@ against one place.  Knob readers raise ``KnobError`` for bad content; the
 supervisor reports it and falls back to the default.
 """
 
+import errno
 import os
+import stat
+
+from pv.diag import printable  # noqa: F401 - knob messages escape what they quote
 
 RUN = "run"
 FINISH = "finish"
@@ -42,6 +46,7 @@ NOTIFICATION_FD = "notification-fd"
 SD_NOTIFY = "sd-notify"
 START_TIMEOUT = "start-timeout"
 ON_FATAL = "on-fatal"
+ON_EXIT = "on-exit"             # exit: pv-scan/pv-run end when this run ends (pv-events(5))
 NEEDS = "needs"
 
 # Every file whose content shapes how run is started or treated: a change to
@@ -53,6 +58,11 @@ CONFIG_FILES = (RUN, FINISH, TIMEOUT_KILL, TIMEOUT_FINISH, DOWN_SIGNAL, START_SE
 
 DEFAULT_TIMEOUT_KILL_MS = 10000
 DEFAULT_TIMEOUT_FINISH_MS = 5000
+# The largest value a number knob may hold: 2^31-1 ms is 24.8 days, and no
+# timer pv arms may be further away than poll(2)'s int of milliseconds.
+MAX_KNOB_MS = 2 ** 31 - 1
+MAX_KNOB_SECS = MAX_KNOB_MS // 1000
+MAX_KNOB_COUNT = 2 ** 31 - 1
 
 # The environment variable every process of a service inherits, so that
 # descendants that leave the process group can still be attributed to it.
@@ -66,27 +76,62 @@ class KnobError(ValueError):
     """A knob file exists but its content is not valid."""
 
 
+def open_regular(path):
+    """``path`` opened for reading as a binary file object, if it is a regular file.
+
+    Opened without blocking and checked on the descriptor: a FIFO put in
+    place of a knob would otherwise block the supervisor (and every service
+    of pv-scan) in open(2) until someone writes to it.  OSError, with the
+    reason "not a regular file" for anything else.
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file", path)
+        os.set_blocking(fd, True)
+    except BaseException:
+        os.close(fd)
+        raise
+    return os.fdopen(fd, "rb")
+
+
+def read_text(path, limit=1 << 20):
+    """At most ``limit`` bytes of the regular file ``path`` as text; None if absent."""
+    try:
+        with open_regular(path) as f:
+            return f.read(limit).decode("utf-8", "replace")
+    except FileNotFoundError:
+        return None
+
+
 def read_first_line(path):
     """The first line of ``path`` without surrounding white space, or None if absent."""
     try:
-        with open(path, "rb") as f:
+        with open_regular(path) as f:
             line = f.readline(4096)
     except FileNotFoundError:
         return None
     return line.decode("utf-8", "replace").strip()
 
 
-def read_int(service, name, default, minimum=0):
+def read_int(service, name, default, minimum=0, maximum=MAX_KNOB_COUNT):
     """An integer knob file, or ``default`` when the file is absent or empty."""
     text = read_first_line(os.path.join(service, name))
     if not text:
         return default
-    try:
+    # ASCII digits only: int() would also take "1_000" and Arabic-Indic
+    # digits, and raise a ValueError of its own for 5,000 digits.
+    digits = text[1:] if text[:1] == "-" else text
+    if not (digits.isascii() and digits.isdigit()):
+        raise KnobError("%s: not a number: '%s'" % (name, printable(text[:40])))
+    if len(digits) <= 18:
         value = int(text)
-    except ValueError:
-        raise KnobError("%s: not a number: %r" % (name, text)) from None
+    else:
+        value = minimum - 1 if text[0] == "-" else maximum + 1
     if value < minimum:
         raise KnobError("%s: must be at least %d" % (name, minimum))
+    if value > maximum:
+        raise KnobError("%s: must be at most %d" % (name, maximum))
     return value
 
 
@@ -120,7 +165,7 @@ def read_envdir(path):
     for name in names:
         if name.startswith(".") or "=" in name:
             continue
-        with open(os.path.join(path, name), "rb") as f:
+        with open_regular(os.path.join(path, name)) as f:
             data = f.read(65536)
         if not data:
             changes[name] = None
@@ -143,15 +188,14 @@ def apply_env(base, changes):
 
 def read_exit_codes(service):
     """The set of exit codes that count as success (``exit-codes``; default {0})."""
-    try:
-        with open(os.path.join(service, EXIT_CODES), encoding="utf-8", errors="replace") as f:
-            words = f.read().replace(",", " ").split()
-    except FileNotFoundError:
+    text = read_text(os.path.join(service, EXIT_CODES))
+    if text is None:
         return frozenset([0])
-    try:
-        return frozenset(int(word) for word in words)
-    except ValueError:
-        raise KnobError("%s: not a list of numbers" % EXIT_CODES) from None
+    words = text.replace(",", " ").split()
+    if not all(word.isascii() and word.isdigit() and len(word) <= 3 and int(word) <= 255
+               for word in words):
+        raise KnobError("%s: not a list of numbers from 0 to 255" % EXIT_CODES)
+    return frozenset(int(word) for word in words)
 
 
 def read_restart(service):
@@ -195,7 +239,7 @@ def config_digest(service):
         pass
     for name in names:
         try:
-            with open(os.path.join(service, name), "rb") as f:
+            with open_regular(os.path.join(service, name)) as f:
                 data = f.read(1 << 20)
         except OSError:
             data = b"\0absent"
@@ -206,17 +250,27 @@ def config_digest(service):
 def read_needs(service):
     """The service names listed in ``needs``, one per line ('#' starts a comment)."""
     try:
-        with open(os.path.join(service, NEEDS), encoding="utf-8", errors="replace") as f:
-            lines = f.read().splitlines()
-    except FileNotFoundError:
+        text = read_text(os.path.join(service, NEEDS))
+    except OSError:
+        return []       # a directory or FIFO named needs: as if absent (see BUGS)
+    if text is None:
         return []
+    lines = text.splitlines()
     names = [line.split("#", 1)[0].strip() for line in lines]
     return [name for name in names if name]
 
 
 def read_on_fatal(service):
-    """``down`` (default), ``exit``, or the path of a hook to run."""
-    return read_first_line(os.path.join(service, ON_FATAL)) or "down"
+    """``down`` (default), ``exit``, or the path of a hook to run.
+
+    A NUL byte cannot be in a path: such a hook could never start, so the
+    file counts as the default, as does one that cannot be read.
+    """
+    try:
+        text = read_first_line(os.path.join(service, ON_FATAL)) or "down"
+    except OSError:
+        return "down"
+    return "down" if "\0" in text else text
 
 
 def read_instances(service):

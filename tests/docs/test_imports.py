@@ -132,7 +132,7 @@ def layer(name, known):
 
 
 # The edges between packages that lib/pv/README names; cmd may use any package.
-PACKAGE_EDGES = {("importer", "ctl"), ("ctl", "log")}
+PACKAGE_EDGES = {("importer", "ctl"), ("ctl", "log"), ("supervise", "events"), ("ctl", "events")}
 
 
 def test_imports_point_from_cmd_to_the_packages_to_the_top():

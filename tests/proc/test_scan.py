@@ -133,7 +133,7 @@ def test_plain_and_symlinked_dirs_are_supervised_dot_entries_are_not(procs, tmp_
     assert os.path.isdir(os.path.join(real, "supervise"))
     assert not os.path.exists(os.path.join(d, ".hidden", "supervise"))
     assert marked_pids(os.path.join(d, ".hidden")) == []
-    assert sorted(os.listdir(os.path.join(d, ".pv-scan"))) == ["control", "lock"]
+    assert sorted(os.listdir(os.path.join(d, ".pv-scan"))) == ["control", "events", "lock"]
 
 
 def test_sv_and_svc_cannot_tell_pv_scan_from_runsv(procs, tmp_path):

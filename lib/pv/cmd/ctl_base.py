@@ -23,11 +23,13 @@ NAME: a service in DIR, a path, GROUP:*, a glob, or all.
   tail [-f] [-n N] NAME    the service's log, stamps in local time
   check [NAME...]          Nagios/Icinga plugin: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN
   add NAME [--group G] [--down] [--log-size N] [--log-keep N] -- CMD [ARG...]
-  remove NAME              stop it, end its pv-run, delete the directory
+  remove [--outside] NAME  stop it, end its pv-run, delete the service directory
   import FILE [--into D] [--partial]   supervisord.conf -> a service directory per program
   import Procfile [--into D] [--env F] [--formation T=N,...] [--port-base N]
   reread [NAME...]         changed/unchanged/added/removed, and ask pv-scan to rescan
   update [NAME...]         reread, then restart (du) the changed services
+  watch [NAME...] [--since SEQ|--initial] [--exec CMD]  transitions as they happen
+  listen [--events LIST] [--buffer N] -- CMD  run CMD as a Supervisor event listener
   shell                    interactive; help VERB for details
   version
 Options: -d DIR (default $PV_SCANDIR, /etc/pv/service for root,

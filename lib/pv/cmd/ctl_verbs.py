@@ -10,6 +10,7 @@ import sys
 from pv import diag
 from pv.cmd.ctl_base import HELP, PROG, VERSION, parse_common, print_line, report_action, resolve_targets, usage
 from pv.cmd.ctl_import import do_import, do_reread, do_update
+from pv.cmd import ctl_events
 
 
 def do_status(ctx, args):
@@ -160,23 +161,55 @@ def do_add(ctx, args):
     return diag.EXIT_OK
 
 
-def do_remove(ctx, args):
+def _remove_entries(ctx, targets):
+    """{entry path: (name, [targets to take down])}: the instances of an
+    ``instances`` directory are taken down one by one, the entry removed once."""
+    from pv.servicedir import service_of
+    entries = {}
+    for target in targets:
+        entry = service_of(target.path)
+        name = target.name.rpartition(":")[0] if entry != target.path else target.name
+        entries.setdefault(entry, (name, []))[1].append(target)
+    return entries
+
+
+def _take_down(ctx, targets):
+    """Stop ``targets`` and end their supervision; False if one stays up or supervised."""
     from pv import control
     from pv.ctl import add as ctl_add
     from pv.ctl import ops as ctl_ops
-    targets, codes, _ = resolve_targets(ctx, args)
-    for target in targets:
-        if control.is_supervised(target.path):
-            _, late, failed = ctl_ops.act("stop", [target], ctx.wait_secs, True,
-                                          ctx.explicit_wait)
-            if late or failed:
-                diag.warn(PROG, "unable to remove %s: it did not go down" % target.name)
-                codes.append(diag.EXIT_NO)
-                continue
-            ctl_ops.send_all([target], "x", False)
-            ctl_add.wait_unsupervised(target.path, ctx.wait_secs)
-        ctl_add.delete(target.path)
-        print_line(ctx, "%s: removed" % target.name)
+    live = [t for t in targets if control.is_supervised(t.path)]
+    if not live:
+        return True
+    _, late, failed = ctl_ops.act("stop", live, ctx.wait_secs, True, ctx.explicit_wait)
+    if late or failed:
+        return False
+    ctl_ops.send_all(live, "x", False)
+    return all(ctl_add.wait_unsupervised(t.path, ctx.wait_secs) for t in live)
+
+
+def do_remove(ctx, args):
+    from pv.ctl import add as ctl_add
+    outside = "--outside" in args
+    targets, codes, _ = resolve_targets(ctx, [a for a in args if a != "--outside"])
+    for path, (name, group) in _remove_entries(ctx, targets).items():
+        try:
+            kind = ctl_add.removable(ctx.scandir, path, outside)
+        except diag.PvError as exc:
+            diag.warn(PROG, exc.message())
+            codes.append(exc.code)
+            continue
+        if not _take_down(ctx, group):
+            diag.warn(PROG, "unable to remove %s: it did not go down" % name)
+            codes.append(diag.EXIT_NO)
+            continue
+        try:
+            ctl_add.delete(path, kind)
+        except diag.PvError as exc:
+            diag.warn(PROG, exc.message())
+            codes.append(exc.code)
+            continue
+        print_line(ctx, "%s: removed" % diag.printable(name))
     return diag.worst(codes)
 
 
@@ -210,6 +243,7 @@ VERBS = {
     "add": do_add, "remove": do_remove, "reread": do_reread, "update": do_update,
     "import": do_import,
     "version": do_version, "help": do_help, "shell": do_shell,
+    "watch": ctl_events.do_watch, "listen": ctl_events.do_listen,
 }
 
 

@@ -57,6 +57,9 @@ def supervise(directory):
         diag.fatal("%s %s" % (PROG, directory), exc.message())
         runner.close()
         return exc.code
+    runner.open_journal(os.path.join(directory, "supervise", "events"),
+                        directory.rstrip("/") or directory,
+                        os.path.basename(os.path.abspath(directory)))
     runner.add(service)
     for signum in (signal.SIGTERM, signal.SIGINT):
         runner.loop.on_signal(signum, runner.exit_all)

@@ -127,11 +127,41 @@ def wait_unsupervised(path, secs):
     return True
 
 
-def delete(path):
-    """Remove a service directory, or only the symlink if it is one."""
+def removable(scandir, path, outside=False):
+    """How ``remove`` may take away ``path``: "link" (unlink it) or "dir" (delete the tree).
+
+    PermanentError, before anything is stopped, unless ``path`` is an entry
+    of ``scandir`` (or, with ``outside``, any directory) that is a service
+    directory: one with a ``run``, and neither the scan directory nor one
+    that holds it.
+    """
+    if not os.path.lexists(path):
+        raise PermanentError("remove", path, "no such file or directory")
+    real, home = os.path.realpath(path), os.path.realpath(scandir)
+    parent = os.path.realpath(os.path.dirname(os.path.abspath(path)))
+    if real == home or home.startswith(real.rstrip("/") + "/") or real == "/":
+        raise PermanentError("remove", path, "it is or holds the scan directory")
+    if parent != home and not outside:
+        raise PermanentError("remove", path, "not in %s (confirm with --outside)" % scandir)
+    if not os.path.isdir(path) or not os.path.lexists(os.path.join(real, "run")):
+        raise PermanentError("remove", path, "not a service directory (no run)")
+    if os.path.islink(path):
+        return "link"
+    return "dir"
+
+
+def delete(path, kind):
+    """Remove the service directory ``path``, or only the link if ``kind`` is "link".
+
+    The tree is deleted without following a link inside it (rmtree unlinks
+    a symlinked supervise/ and leaves what it points to), and not at all
+    if ``path`` has turned into something else since ``removable``.
+    """
     import shutil
     try:
-        if os.path.islink(path):
+        if os.path.islink(path) != (kind == "link"):
+            raise PermanentError("remove", path, "it changed while being removed")
+        if kind == "link":
             os.unlink(path)
         else:
             shutil.rmtree(path)

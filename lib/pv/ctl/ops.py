@@ -155,8 +155,8 @@ def sv_line(prefix, row, now=None):
     word = sv_word(row)
     pid = " (pid %d)" % row.pid if word != "down" and row.pid else ""
     uptime = ctl_status.duration(now - row.since) if row.since else "0s"
-    text = "%s: %s: %s%s %s" % (prefix, word, row.name, pid, uptime)
-    why = ctl_status.explain(row, now)
+    text = "%s: %s: %s%s %s" % (prefix, word, ctl_status.printable(row.name), pid, uptime)
+    why = ctl_status.printable(ctl_status.explain(row, now))
     if row.state not in UP_PHASES + (Phase.DOWN,):
         why = row.state + ("; " + why if why else "")
     return text + (", " + why if why else "")

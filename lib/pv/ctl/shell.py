@@ -25,12 +25,16 @@ VERB_HELP = {
     "tail": "tail [-f] [-n N] NAME  the last N (10) log lines; -f follows across rotation",
     "check": "check [NAME...]  Nagios plugin line; exit 0 OK 1 WARNING 2 CRITICAL 3 UNKNOWN",
     "add": "add NAME [--group G] [--down] [--log-size N] [--log-keep N] -- CMD [ARG...]",
-    "remove": "remove NAME...  stop, end its pv-run (x), delete the directory or symlink",
+    "remove": "remove [--outside] NAME...  stop, end its pv-run (x), delete the service directory or symlink",
     "import": "import FILE [--into DIR] [--partial]  a service directory per [program:x] of "
               "a supervisord.conf (or per process of a Procfile); again: only what changed",
     "reread": "reread [NAME...]  changed, unchanged, added or removed; and ask pv-scan to "
               "rescan (exit 102 if it is not running)",
     "update": "update [NAME...]  reread, then restart (du) the changed services wanted up",
+    "watch": "watch [NAME...] [--json] [--since SEQ | --initial] [--exec CMD]  every "
+             "transition as it is recorded (pv-events(5))",
+    "listen": "listen [--events LIST] [--buffer N] [--cursor FILE] -- CMD [ARG...]  run CMD "
+              "as a Supervisor event listener",
     "shell": "shell  this interactive loop",
     "version": "version  print pv-ctl's version",
     "help": "help [VERB]  the verbs, or one verb in detail",

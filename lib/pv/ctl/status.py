@@ -7,7 +7,7 @@ Rows are built only from the library's readers (``control.is_supervised``,
 import os
 import time
 
-from pv.diag import PvError
+from pv.diag import PvError, printable
 from pv.supervise.states import FAILED_PHASES, MOVING_PHASES, UP_PHASES, Phase, Want
 
 DOWN_WORDS = (Phase.DOWN,) + FAILED_PHASES     # no pid worth showing
@@ -50,7 +50,8 @@ class Row:
     def as_dict(self, now):
         record = {name: getattr(self, name) for name in self.__slots__}
         record["uptime"] = round(now - self.since, 3) if self.since else None
-        record["supervised"] = self.state not in (NOT_SUPERVISED, UNREADABLE)
+        # An unreadable record is still a supervised service: is_supervised said so.
+        record["supervised"] = self.state != NOT_SUPERVISED
         return record
 
 
@@ -133,7 +134,7 @@ def explain(row, now):
 def _cells(row, now):
     pid = str(row.pid) if row.pid and row.state not in DOWN_WORDS else "-"
     uptime = duration(now - row.since) if row.since else "-"
-    return [row.name, row.state, pid, uptime, explain(row, now)]
+    return [printable(row.name), row.state, pid, uptime, printable(explain(row, now))]
 
 
 def table(rows, now=None, colour=False):
@@ -177,7 +178,7 @@ def check(rows, unknown_names=()):
     resting = [r for r in rows if r.state == Phase.DOWN and r.want != Want.UP]
     perf = " | up=%d;;;0;%d total=%d" % (len(up), len(rows), len(rows))
     if unknown_names or not rows:
-        what = ("no such service: " + ", ".join(unknown_names)) if unknown_names \
+        what = ("no such service: " + printable(", ".join(unknown_names))) if unknown_names \
             else "no services"
         return CHECK_UNKNOWN, "PV UNKNOWN - " + what
     if bad:
@@ -191,5 +192,5 @@ def check(rows, unknown_names=()):
     words = []
     for r in shown:
         why = explain(r, now)
-        words.append("%s %s%s" % (r.name, r.state, " (%s)" % why if why else ""))
+        words.append("%s %s%s" % (printable(r.name), r.state, " (%s)" % why if why else ""))
     return code, "PV %s - %s%s" % (CHECK_WORDS[code], ", ".join(words), perf)

@@ -8,7 +8,7 @@ that use these knobs.
 
 import os
 
-from pv.servicedir import KnobError, read_first_line
+from pv.servicedir import KnobError, read_first_line, read_text
 
 USER, UMASK, ENVIRONMENT, LIMITS = "user", "umask", "environment", "limits"
 USER_ENV = "user-env"    # "keep": the user switch leaves HOME, USER, ... as they are
@@ -40,12 +40,17 @@ def parse_umask(text):
     return value
 
 
+RLIM_MAX = 2 ** 63 - 1    # setrlimit takes a 64-bit rlim_t; anything above is "unlimited"
+
+
 def _limit_value(word):
     import resource
     if word in ("unlimited", "infinity"):
         return resource.RLIM_INFINITY
-    if not word.isdigit():
+    if not (word.isascii() and word.isdigit()):
         raise KnobError("limits: not a number: %r" % word)
+    if len(word) > 19 or int(word) > RLIM_MAX:
+        raise KnobError("limits: at most %d (or unlimited): %s..." % (RLIM_MAX, word[:20]))
     return int(word)
 
 
@@ -84,6 +89,8 @@ def parse_environment(text):
     ``#``/``;`` comments, optional single or double quotes, a trailing
     backslash joins the next line."""
     env, pending, start = {}, "", 0
+    if "\0" in text:     # execve cannot pass it; say where, rather than fail at the spawn
+        raise KnobError("environment: line %d: a NUL byte" % (text[:text.index("\0")].count("\n") + 1))
     # Lines end at \n (and \r\n) only: str.splitlines would also break a value
     # at \x0c, \x1c, \x85 or U+2028.
     for number, raw in enumerate(text.replace("\r\n", "\n").split("\n"), 1):
@@ -104,11 +111,7 @@ def parse_environment(text):
 
 
 def _read(service, name):
-    try:
-        with open(os.path.join(service, name), encoding="utf-8", errors="replace") as f:
-            return f.read(1 << 20)
-    except FileNotFoundError:
-        return None
+    return read_text(os.path.join(service, name))
 
 
 def resolve_user(spec, text):
@@ -116,9 +119,11 @@ def resolve_user(spec, text):
     import grp
     import pwd
     name, _, group = text.partition(":")
+    if "\0" in text or (name.isdigit() and len(name) > 10) or (group.isdigit() and len(group) > 10):
+        raise KnobError("user: not a user name or uid")
     try:
         entry = pwd.getpwnam(name) if not name.isdigit() else pwd.getpwuid(int(name))
-    except KeyError:
+    except (KeyError, OverflowError):
         raise KnobError("user: no such user: %s" % name) from None
     gid = entry.pw_gid
     if group:
@@ -134,6 +139,21 @@ def resolve_user(spec, text):
 
 def read_exec(service):
     """The Exec for ``service``; KnobError when a file is malformed."""
+    try:
+        return _read_exec(service)
+    except OSError as exc:      # name the file: "not a regular file" alone says little
+        name = os.path.basename(exc.filename) if isinstance(exc.filename, str) else "?"
+        raise KnobError("%s: %s" % (name, exc.strerror or exc)) from None
+    except (ValueError, OverflowError, TypeError) as exc:
+        if isinstance(exc, KnobError):
+            raise
+        # pwd, grp and int raise these for what no parser above foresaw (a
+        # NUL byte in a name, a uid beyond uid_t): the start fails with a
+        # warning; the supervisor never sees the exception.
+        raise KnobError("%s: %s" % (USER, type(exc).__name__)) from None
+
+
+def _read_exec(service):
     spec = Exec()
     user = read_first_line(os.path.join(service, USER))
     if user:

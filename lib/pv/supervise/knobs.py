@@ -29,16 +29,24 @@ class Knobs:
             return reader(*args)
         except (servicedir.KnobError, OSError) as exc:
             if isinstance(exc, OSError):
-                self.warn("unable to read %s: %s" % (exc.filename, exc.strerror))
+                self.warn("unable to read %s: %s" % (servicedir.printable(str(exc.filename)),
+                                                    exc.strerror))
             else:
                 self.warn("bad knob %s" % (exc,))
             return default
 
-    def number(self, name, default):
-        return self.read(servicedir.read_int, (self.path, name, default), default)
+    def number(self, name, default, maximum=servicedir.MAX_KNOB_COUNT):
+        return self.read(servicedir.read_int, (self.path, name, default, 0, maximum), default)
+
+    def millis(self, name, default):
+        """A knob in ms, as seconds: never a timer further away than poll(2) can wait."""
+        return self.number(name, default, servicedir.MAX_KNOB_MS) / 1000.0
+
+    def seconds(self, name, default):
+        return self.number(name, default, servicedir.MAX_KNOB_SECS)
 
     def policy(self):
-        start_secs = self.number(servicedir.START_SECS, None)
+        start_secs = self.seconds(servicedir.START_SECS, None)
         return policy.Policy(
             restart=self.read(servicedir.read_restart, (self.path,), "always"),
             exit_codes=self.read(servicedir.read_exit_codes, (self.path,), frozenset([0])),
@@ -53,14 +61,13 @@ class Knobs:
 
     def kill_timeout_secs(self):
         """timeout-kill in seconds; 0 means never escalate to SIGKILL."""
-        return self.number(servicedir.TIMEOUT_KILL, servicedir.DEFAULT_TIMEOUT_KILL_MS) / 1000.0
+        return self.millis(servicedir.TIMEOUT_KILL, servicedir.DEFAULT_TIMEOUT_KILL_MS)
 
     def finish_timeout_secs(self):
-        return self.number(servicedir.TIMEOUT_FINISH,
-                           servicedir.DEFAULT_TIMEOUT_FINISH_MS) / 1000.0
+        return self.millis(servicedir.TIMEOUT_FINISH, servicedir.DEFAULT_TIMEOUT_FINISH_MS)
 
     def start_timeout_secs(self):
-        return self.number(servicedir.START_TIMEOUT, 0)
+        return self.seconds(servicedir.START_TIMEOUT, 0)
 
     def readiness_method(self):
         return self.read(readiness.method, (self.path,), ("", None))
@@ -79,4 +86,14 @@ class Knobs:
         env[name] = value
         if instance is not None:
             env[servicedir.INSTANCE_VAR] = str(instance)
+        return self._exec_safe(env)
+
+    def _exec_safe(self, env):
+        """``env`` without what execve cannot take (a NUL byte, '=' in a name):
+        the parsers refuse those already; this is the guard at the os.* call."""
+        bad = [k for k, v in env.items() if not k or "=" in k or "\0" in k or "\0" in v]
+        for name in bad:
+            self.warn("bad knob environment: variable %s dropped"
+                      % servicedir.printable(name[:40]))
+            del env[name]
         return env

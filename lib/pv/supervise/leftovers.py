@@ -31,7 +31,10 @@ class Leftovers:
             alive = procs.group_exists(self.session) if self.session else False
             return {self.session} if alive else set()
         mine = procs.belonging(table, self.session, self.marker, self.host.known_pids())
-        found = procs.with_descendants(table, marked)
+        # The main process followed after MAINPID= may have left the session
+        # (a daemon that called setsid): it is the run's all the same.
+        found = procs.with_descendants(table, list(marked) + (
+            [self.run.pid] if self.run is not None else []))
         return mine | {pid for pid in found if pid in table and not table[pid].zombie}
 
     def look_for_leftovers(self):

@@ -13,6 +13,10 @@ import select
 from pv.signames import signal
 import time
 
+# The longest one poll(2)/epoll_wait may block (their timeout is an int of
+# ms: 2^31 ms is 24.8 days).  A timer further away is simply waited for in
+# several turns; it is never an error.
+MAX_WAIT_SECS = 3600.0
 
 class Timer:
     """A pending call; ``cancel()`` it to drop it."""
@@ -56,7 +60,7 @@ class _Poller:
     def ready(self, timeout):
         """The readable fds, waiting at most ``timeout`` s (None: forever)."""
         if timeout is not None:
-            timeout *= self._scale
+            timeout = min(timeout, MAX_WAIT_SECS) * self._scale
         elif self._scale != 1.0:
             timeout = -1
         return [fd for fd, _ in self._poll.poll(-1 if timeout is None else timeout)]
@@ -94,7 +98,9 @@ class Loop:
 
     # timers
     def call_later(self, delay, callback):
-        return self.call_at(time.monotonic() + max(0.0, delay), callback)
+        if not delay > 0.0:       # negative, or NaN from a hostile value
+            delay = 0.0
+        return self.call_at(time.monotonic() + delay, callback)
 
     def call_at(self, when, callback):
         timer = Timer(when, callback)

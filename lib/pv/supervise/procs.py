@@ -180,6 +180,30 @@ def belonging(table, session, marker, known):
     return {pid for pid in alive if pid in table and not table[pid].zombie}
 
 
+def in_run(pid, session, max_depth=64, zombie_ok=False):
+    """Whether live ``pid`` is a process of the run whose session (and first
+    process group) is ``session``: in that session or group, or descended
+    from its first process.
+
+    Unlike the marker variable, which any process may put in its own
+    environment, none of these can be claimed by a process of another
+    service: this is what a notification (MAINPID=, the sender itself) is
+    checked against.
+    """
+    proc = read_proc(pid) if session and pid > 0 else None
+    if proc is None or (proc.zombie and not zombie_ok):
+        return False
+    for _ in range(max_depth):
+        if session in (proc.sid, proc.pgid, proc.pid):
+            return True
+        if proc.ppid <= 1 or proc.ppid == os.getpid():
+            return False
+        proc = read_proc(proc.ppid)
+        if proc is None:
+            return False
+    return False
+
+
 def tagged_anywhere(table, marker):
     """Live pids anywhere on the system that carry ``marker`` (and their descendants)."""
     roots = {p.pid for p in table.values() if not p.zombie and has_marker(p.pid, marker)}

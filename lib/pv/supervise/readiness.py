@@ -3,7 +3,12 @@
 - ``notification-fd`` (s6): the service writes a newline on fd N.
 - ``sd-notify`` (systemd's protocol, pv's knob): the service gets its own
   ``NOTIFY_SOCKET``, a datagram socket ``supervise/notify``, and sends
-  ``READY=1``; ``STATUS=`` and ``MAINPID=`` are understood too.
+  ``READY=1``; ``STATUS=`` and ``MAINPID=`` are understood too.  As with
+  systemd's NotifyAccess=all, only a process of the run (its session or
+  group, or a descendant of its first process; the kernel names the
+  sender, SO_PASSCRED) is heard, and MAINPID= must name such a process:
+  the socket may be reachable by others (chowned to ``user``, or the
+  abstract ``@pv-notify-PID-N`` when the path would be too long).
 - ``check`` (runit): an executable polled with back-off until it exits 0.
 
 A ``Watcher`` lives for one run: made before the spawn (it may add a file
@@ -12,22 +17,27 @@ ends.  It calls ``unit.handle(Event.READY)`` at most once.
 """
 
 import os
+import sys
 
 from pv import servicedir
+from pv.supervise import procs
 from pv.supervise.states import Event
 
 CHECK_FIRST_SECS = 0.02    # first poll of ./check; doubling to
 CHECK_CAP_SECS = 2.0
 NOTIFY_SOCKET_NAME = "notify"
 SUN_PATH_MAX = 107         # longer paths go to the abstract namespace
+MAX_NOTIFICATION_FD = 65535   # dup2 takes an int; a run's files are limited far below this
 
 
 def method(service):
     """The readiness method a service declares ('' if none), and its argument."""
     fd_text = servicedir.read_first_line(os.path.join(service, servicedir.NOTIFICATION_FD))
     if fd_text:
-        if not fd_text.isdigit() or int(fd_text) < 3:
-            raise servicedir.KnobError("notification-fd: must be a number of at least 3")
+        if not (fd_text.isascii() and fd_text.isdigit()) or len(fd_text) > 5 or \
+                not 3 <= int(fd_text) <= MAX_NOTIFICATION_FD:
+            raise servicedir.KnobError("notification-fd: must be a number from 3 to %d"
+                                       % MAX_NOTIFICATION_FD)
         return "notification-fd", int(fd_text)
     if os.path.exists(os.path.join(service, servicedir.SD_NOTIFY)):
         return "sd-notify", None
@@ -48,6 +58,7 @@ class Watcher:
         self._timer = None
         self._delay = CHECK_FIRST_SECS
         self._check = None
+        self._warned = False
         self.fired = False
         getattr(self, "_prepare_" + kind.replace("-", "_"), lambda: None)()
 
@@ -83,16 +94,69 @@ class Watcher:
             os.unlink(path)
         self._sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_DGRAM)
         self._sock.setblocking(False)
+        if hasattr(_socket, "SO_PASSCRED"):   # the kernel attaches each sender's pid
+            self._sock.setsockopt(_socket.SOL_SOCKET, _socket.SO_PASSCRED, 1)
         self._sock.bind(address)
         spec = self.unit.exec_spec
         if address == path and spec.uid is not None:
-            os.chown(path, spec.uid, spec.gid)   # the run, as its user, must be able to send
+            # The run, as its user, must be able to send; lchown, so that a
+            # link swapped in for the socket is never followed.
+            os.chown(path, spec.uid, spec.gid, follow_symlinks=False)
         self.env["NOTIFY_SOCKET"] = "@" + address[1:] if address[0] == "\0" else address
+
+    def _receive(self):
+        """(data, (sender pid, uid)): (0, -1) where the kernel named no
+        sender, None where it cannot (no SCM_CREDENTIALS outside Linux)."""
+        import _socket
+        if not hasattr(_socket, "SCM_CREDENTIALS"):
+            return self._sock.recv(4096), None
+        data, ancillary, _, _ = self._sock.recvmsg(4096, _socket.CMSG_SPACE(12))
+        for level, kind, cdata in ancillary:
+            if level == _socket.SOL_SOCKET and kind == _socket.SCM_CREDENTIALS and \
+                    len(cdata) >= 8:
+                return data, (int.from_bytes(cdata[:4], sys.byteorder, signed=True),
+                              int.from_bytes(cdata[4:8], sys.byteorder))
+        return data, (0, -1)
+
+    def owns(self, pid):
+        """Whether ``pid`` may be the run's main process (MAINPID=): a process
+        of the run, or one carrying its marker -- a daemon that forked twice
+        and called setsid has left the session, but not its environment.
+        The sender is already known to be the run's: the marker only says
+        which of its processes is meant, it admits no sender."""
+        return procs.in_run(pid, self.unit.session) or (
+            pid > 1 and procs.has_marker(pid, self.unit.marker))
+
+    def _sender_of_run(self, sender):
+        """Whether the datagram's sender is a process of the run.
+
+        Traced by the run's session, group and descent; one that has left
+        them (a daemon that called setsid, and whose parent is gone) must
+        run as the run's user and carry its marker.  A sender that has
+        already exited (``systemd-notify --ready`` does so at once) can no
+        longer be traced: its user alone must be the run's.  No process of
+        another user can pass; one of the same user could ptrace the run
+        anyway.
+        """
+        pid, uid = sender
+        run_uid = self.unit.exec_spec.uid
+        same_user = uid == (os.geteuid() if run_uid is None else run_uid)
+        if pid > 0 and procs.read_proc(pid) is None:
+            return same_user
+        return procs.in_run(pid, self.unit.session, zombie_ok=True) or (
+            same_user and procs.has_marker(pid, self.unit.marker))
 
     def _on_datagram(self):
         try:
-            data = self._sock.recv(4096)
+            data, sender = self._receive()
         except (BlockingIOError, InterruptedError):
+            return
+        except OSError as exc:
+            self._warn_once("unable to read the notify socket: %s" % exc.strerror)
+            return
+        if sender is not None and not self._sender_of_run(sender):
+            self._warn_once("ignored a notification from pid %d: not a process of this run"
+                            % sender[0])
             return
         for line in data.decode("utf-8", "replace").split("\n"):
             name, _, value = line.partition("=")
@@ -100,8 +164,17 @@ class Watcher:
                 self._fire()
             elif name == "STATUS":
                 self.unit.note_status(value)
-            elif name == "MAINPID" and value.isdigit():
-                self.unit.note_main_pid(int(value))
+            elif name == "MAINPID" and value.isascii() and value.isdigit() and len(value) < 11:
+                if self.owns(int(value)):
+                    self.unit.note_main_pid(int(value))
+                else:
+                    self._warn_once("ignored MAINPID=%s: not a process of this run" % value)
+
+    def _warn_once(self, text):
+        """One warning per run: a sender that repeats itself must not flood the log."""
+        if not self._warned:
+            self._warned = True
+            self.unit.host.report(self.unit, "warning", text)
 
     # --- check ------------------------------------------------------------------
     def _poll_check(self):

@@ -10,10 +10,11 @@ from pv.signames import signal
 import os
 
 from pv import diag, servicedir
+from pv.events.hook import Recorder, exit_status_code
 from pv.supervise import procs
 from pv.supervise.host import Host
 from pv.supervise.loop import Loop
-from pv.supervise.states import Event, Phase
+from pv.supervise.states import RUN_PHASES, Event, Phase, Want
 
 ENVIRON_BUFFER = 1 << 16     # most environments fit; longer ones are read whole
 
@@ -42,6 +43,7 @@ class Runner(Host):
         self.on_entry_gone = None      # pv-scan: called with an entry once all of it is gone
         self.child_nofile = None       # the soft RLIMIT_NOFILE to give services, if we raised ours
         self.loop.on_signal(signal.SIGCHLD, self._on_sigchld)
+        self.recorder = None           # the transition record (pv.events), once opened
         self.notifier = None
         if os.environ.get("NOTIFY_SOCKET"):
             from pv.supervise.notify import Notifier
@@ -94,6 +96,9 @@ class Runner(Host):
         """A Service, or an Instances group: each of its members."""
         self.services.extend(entry.members)
         self._needs = None
+        if self.recorder is not None:
+            for member in entry.members:
+                self.recorder.service("added", member)
 
     @property
     def needs(self):
@@ -104,6 +109,8 @@ class Runner(Host):
         return self._needs
 
     def service_gone(self, service):
+        if self.recorder is not None and hasattr(service, "main"):
+            self.recorder.service("removed", service)
         if service in self.services:
             self.services.remove(service)
             if not self.exiting:    # at shutdown the graph only shrinks: keep it
@@ -120,6 +127,8 @@ class Runner(Host):
         """Take every service down, then stop the loop."""
         if not self.exiting and self.notifier:
             self.notifier.stopping()
+        if not self.exiting and self.recorder is not None:
+            self.recorder.note("stopping", code=self.exit_code)
         self.exiting = True
         if not self.services:
             self.loop.stop()
@@ -220,11 +229,48 @@ class Runner(Host):
             return
         self.track(child.pid, lambda status: spawn.reaped(child, status))
 
+    # --- the transition record (pv-events(5)) and on-exit ------------------
+    def open_journal(self, directory, base_label, base_name):
+        """Record transitions in ``directory``; a warning, not a failure, if impossible."""
+        recorder = Recorder(directory, base_label, base_name)
+        try:
+            recorder.open()
+        except OSError as exc:
+            diag.warn(self.prog, "unable to open %s: %s" % (directory, exc.strerror))
+            return
+        self.recorder = recorder
+        recorder.note("started")
+
+    def record(self, unit, old, event, new, effects):
+        """One step of ``unit``'s table, before its effects (pv-events(5))."""
+        if self.recorder is not None:
+            self.recorder.step(unit, old, event, new, effects)
+
+    def run_ended(self, unit):
+        """``unit``'s run ended, before the table hears of it: the end of an
+        ``on-exit exit`` program that was not being stopped ends everything."""
+        if unit.phase not in RUN_PHASES or unit.is_log or self.exiting or \
+                _on_exit(unit.path) != "exit":
+            return
+        code = exit_status_code(unit.record.exit_code, unit.record.exit_signal)
+        self.report(unit, "warning", "on-exit exit: ended with %d; taking everything down" % code)
+        self.exit_code = code
+        if self.recorder is not None:
+            self.recorder.transition(unit, unit.phase, unit.phase, "want",
+                                     {"want": Want.EXIT, "was": unit.want, "by": "on-exit"})
+        unit.want = Want.EXIT       # the table then takes it down, not up again
+        # Not from inside the unit's handling of its exit: from the loop, next.
+        self.loop.call_later(0, self.exit_all)
+
     # --- messages ---------------------------------------------------------
     def report(self, unit, level, text):
         diag.say("%s %s" % (self.prog, unit.label), level, text)
 
     def close(self):
+        if self.recorder is not None:
+            self.recorder.note("stopped", code=self.exit_code)
+            self.recorder.close()
+            self.recorder = None
         self.loop.close()
 
 
@@ -256,3 +302,11 @@ def _marker_index(wanted):
             if entry in wanted:
                 index.setdefault(entry, set()).add(int(name))
     return index
+
+
+def _on_exit(path):
+    """The ``on-exit`` knob: ``exit`` (pv-scan ends when this run ends) or None."""
+    try:
+        return servicedir.read_first_line(os.path.join(path, servicedir.ON_EXIT))
+    except OSError:
+        return None

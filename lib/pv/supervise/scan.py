@@ -21,6 +21,7 @@ from pv.supervise import instances, supknobs
 SCAN_DIR = ".pv-scan"        # pv-scan's own directory inside D
 SCAN_LOCK = "lock"
 SCAN_CONTROL = "control"     # FIFO: h = rescan, x = take everything down and exit
+SCAN_EVENTS = "events"       # the transition record (pv-events(5))
 MTIME_CHECK_SECS = 5.0
 
 
@@ -82,6 +83,7 @@ class Scanner:
         except OSError as exc:
             raise diag.TempError("create", control, exc.strerror) from None
         self.loop.add_reader(self.control_fd, self._on_control)
+        self.runner.open_journal(os.path.join(own, SCAN_EVENTS), os.path.join(self.label, ""), "")
 
     def _on_control(self):
         try:
@@ -133,7 +135,7 @@ class Scanner:
         # a service that sorts after the one that needs it.
         new, self._new = self._new, None
         for service in sorted(new, key=_priority):     # stable: by name within a level
-            service.begin()
+            self._begin(service)
 
     def _consider(self, name):
         path = os.path.join(self.directory, name)
@@ -171,6 +173,9 @@ class Scanner:
         except OSError as exc:     # EMFILE and friends: try again on a later scan
             self._report_once(name, "unable to supervise %s: %s" % (path, exc.strerror))
             return
+        except Exception as exc:  # noqa: BLE001 - a bug with one entry must not end pv-scan
+            self._internal_error(name, exc)
+            return
         # Forget an earlier failure only now: one that persists (another
         # supervisor holds the lock) is reported once, not at every rescan.
         self.reported.pop(name, None)
@@ -180,7 +185,20 @@ class Scanner:
         if self._new is not None:
             self._new.append(service)
         else:
+            self._begin(service)
+
+    def _begin(self, service):
+        try:
             service.begin()
+        except Exception as exc:  # noqa: BLE001 - its units' own callbacks are guarded too
+            self._internal_error(service.label, exc)
+
+    def _internal_error(self, name, exc):
+        """A bug met while adding one entry: reported with its traceback; the
+        entry stays as far as it got, and every other service carries on."""
+        import traceback
+        traceback.print_exception(type(exc), exc, exc.__traceback__)
+        diag.warn(self.runner.prog, "internal error with %s: %s" % (name, type(exc).__name__))
 
     def _drop(self, name):
         """The entry is gone: take its service down; it leaves when it is down."""

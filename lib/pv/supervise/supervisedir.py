@@ -5,6 +5,13 @@ and ``ok`` are FIFOs (0600) that the supervisor keeps open, ``control``
 read+write so reads never see EOF; ``status``/``stat``/``pid``/``state`` are
 rewritten by rename on every change, and then every FIFO in ``event/`` gets a
 byte so that waiters wake without polling.
+
+``event/`` is writable by anyone (mode 1733), so nothing found there is
+trusted: only FIFOs with one link are opened, never through a symlink
+(O_NOFOLLOW, then fstat of the opened descriptor), everything else is
+removed, and one publish looks at no more than ``MAX_EVENT_ENTRIES``.
+``supervise/`` itself must be writable by us alone: a directory another
+user may write to is refused, since every name in it is opened by us.
 """
 
 import errno
@@ -19,23 +26,61 @@ from pv.servicedir import CONTROL_FIFO, EVENT_DIR, LOCK_FILE, OK_FIFO, supervise
 
 EVENT_DIR_MODE = 0o1733   # anyone may add a FIFO to wait on; only the owner lists
 STALE_EVENT_SECS = 60.0   # a FIFO nobody has read for this long belongs to a dead waiter
+MAX_EVENT_ENTRIES = 1000  # entries of event/ one publish looks at: planted junk costs bounded work
+NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
 
 def _make_dir(path):
     """mkdir ``path``; if it is a dangling symlink, create what it points to."""
     if os.path.islink(path) and not os.path.exists(path):
         os.makedirs(os.path.realpath(path), mode=0o755, exist_ok=True)
+    if os.path.lexists(path) and not os.path.isdir(path):
+        raise TempError("create", path, "it exists and is not a directory")
     os.makedirs(path, mode=0o755, exist_ok=True)
 
 
-def _make_fifo(path):
+def check_owner(path):
+    """TempError unless only we (or root) may write to the directory ``path``.
+
+    Every file pv keeps in supervise/ is opened or replaced by name: a user
+    who may write there could swap one for a symlink and make a root
+    supervisor write through it.
+    """
+    info = os.stat(path)
+    if info.st_uid not in (os.geteuid(), 0) or info.st_mode & 0o022:
+        raise TempError("supervise", path, "writable by another user")
+
+
+def _open_fifo(path, flags):
+    """Open the FIFO ``path`` (made if absent, a non-FIFO replaced) without
+    following a symlink; mode 0600 set on the descriptor, not the name."""
     try:
-        os.mkfifo(path, 0o600)
-    except FileExistsError:
         if not stat.S_ISFIFO(os.lstat(path).st_mode):
             os.unlink(path)
-            os.mkfifo(path, 0o600)
-    os.chmod(path, 0o600)
+            raise FileNotFoundError
+    except FileNotFoundError:
+        os.mkfifo(path, 0o600)
+    fd = os.open(path, flags | NOFOLLOW)
+    try:
+        if not stat.S_ISFIFO(os.fstat(fd).st_mode):
+            raise OSError(errno.EEXIST, "replaced while being opened", path)
+        os.fchmod(fd, 0o600)
+    except OSError:
+        os.close(fd)
+        raise
+    return fd
+
+
+def _make_event_dir(path):
+    """``event/`` as a real directory of mode 1733 (a symlink there is replaced)."""
+    if os.path.islink(path) or (os.path.lexists(path) and not os.path.isdir(path)):
+        os.unlink(path)
+    os.makedirs(path, exist_ok=True)
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | NOFOLLOW)
+    try:
+        os.fchmod(fd, EVENT_DIR_MODE)
+    finally:
+        os.close(fd)
 
 
 class SuperviseDir:
@@ -51,8 +96,9 @@ class SuperviseDir:
         """Take the lock; TempError if another supervisor holds it."""
         try:
             _make_dir(self.path)
+            check_owner(self.path)
             self.lock_fd = os.open(os.path.join(self.path, LOCK_FILE),
-                                   os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+                                   os.O_WRONLY | os.O_CREAT | os.O_APPEND | NOFOLLOW, 0o600)
         except OSError as exc:
             raise TempError("create", os.path.join(self.path, LOCK_FILE), reason_of(exc))
         try:
@@ -70,16 +116,12 @@ class SuperviseDir:
         control = os.path.join(self.path, CONTROL_FIFO)
         ok = os.path.join(self.path, OK_FIFO)
         try:
-            _make_fifo(control)
-            _make_fifo(ok)
             # Read+write in one fd (Linux and the BSDs allow it on a FIFO): we
             # are always a writer, so reads never see EOF, and pv-scan spends
             # one descriptor less per service.
-            self.control_fd = os.open(control, os.O_RDWR | os.O_NONBLOCK)
-            self.ok_fd = os.open(ok, os.O_RDONLY | os.O_NONBLOCK)
-            events = os.path.join(self.path, EVENT_DIR)
-            os.makedirs(events, exist_ok=True)
-            os.chmod(events, EVENT_DIR_MODE)
+            self.control_fd = _open_fifo(control, os.O_RDWR | os.O_NONBLOCK)
+            self.ok_fd = _open_fifo(ok, os.O_RDONLY | os.O_NONBLOCK)
+            _make_event_dir(os.path.join(self.path, EVENT_DIR))
         except OSError as exc:
             raise TempError("create", self.path + "/" + CONTROL_FIFO, reason_of(exc)) from None
         return self.control_fd
@@ -97,29 +139,16 @@ class SuperviseDir:
         self.notify(b"s")
 
     def notify(self, event):
-        """Write ``event`` to every FIFO in ``event/``; drop those of dead waiters."""
-        events = os.path.join(self.path, EVENT_DIR)
+        """Write ``event`` to the waiters' FIFOs in ``event/``; remove what is
+        not a waiter's FIFO, and FIFOs of dead waiters."""
         try:
-            names = os.listdir(events)
+            with os.scandir(os.path.join(self.path, EVENT_DIR)) as entries:
+                for count, entry in enumerate(entries):
+                    if count >= MAX_EVENT_ENTRIES:
+                        break
+                    _poke(entry, event)
         except OSError:
             return
-        for name in names:
-            self._poke(os.path.join(events, name), event)
-
-    @staticmethod
-    def _poke(path, event):
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK)
-        except OSError as exc:
-            if exc.errno == errno.ENXIO:
-                _unlink_if_stale(path)
-            return
-        try:
-            os.write(fd, event)
-        except OSError:
-            pass  # a waiter that does not read is slow, not our problem
-        finally:
-            os.close(fd)
 
     def close(self):
         """Close every fd, the lock last: from then on svok says 'not running'."""
@@ -130,11 +159,41 @@ class SuperviseDir:
                 setattr(self, name, -1)
 
 
-def _unlink_if_stale(path):
-    # A waiter creates its FIFO and opens it at once; only an old FIFO with no
-    # reader is a leftover from a waiter that died.
+def _poke(entry, event):
+    """One byte to the FIFO ``entry`` (an os.DirEntry), if it is a waiter's."""
     try:
-        if time.time() - os.lstat(path).st_mtime > STALE_EVENT_SECS:
-            os.unlink(path)
+        info = entry.stat(follow_symlinks=False)
+    except OSError:
+        return
+    if not stat.S_ISFIFO(info.st_mode) or info.st_nlink != 1:
+        # A waiter makes a FIFO with mkfifo: anything else (a symlink, a
+        # file, a hard link to some other FIFO) was planted.
+        _remove(entry.path)
+        return
+    try:
+        fd = os.open(entry.path, os.O_WRONLY | os.O_NONBLOCK | NOFOLLOW)
+    except OSError as exc:
+        if exc.errno == errno.ENXIO and time.time() - info.st_mtime > STALE_EVENT_SECS:
+            _remove(entry.path)   # nobody reads it: a leftover from a waiter that died
+        return
+    try:
+        opened = os.fstat(fd)
+        # The name may have been replaced since the lstat: write only to what we checked.
+        if (opened.st_dev, opened.st_ino) == (info.st_dev, info.st_ino):
+            os.write(fd, event)
+    except OSError:
+        pass  # a waiter that does not read is slow, not our problem
+    finally:
+        os.close(fd)
+
+
+def _remove(path):
+    try:
+        os.unlink(path)
+    except IsADirectoryError:
+        try:
+            os.rmdir(path)
+        except OSError:
+            pass
     except OSError:
         pass

@@ -67,6 +67,7 @@ class Unit(Leftovers, Records):
             old = self.phase
             self.phase, effects, why = table.step(old, event, self.facts)
             # The one place a transition happens: (old, event) -> self.phase, why.
+            self.host.record(self, old, event, self.phase, effects)
             event = None
             for effect in effects:
                 event = EFFECTS[effect[0]](self, *effect[1:]) or event
@@ -109,7 +110,10 @@ class Unit(Leftovers, Records):
     def _spawn(self):
         """Start ./run; the event saying how that went."""
         self.policy = self.knobs.policy()
-        self.record.config = servicedir.config_digest(self.path)
+        digest = servicedir.config_digest(self.path)
+        if self.record.config and digest != self.record.config:
+            self.host.record(self, self.phase, "config", self.phase, ())
+        self.record.config = digest
         try:
             self.exec_spec = execknobs.read_exec(self.path)
             self.readiness = readiness.Watcher(self, *self.knobs.readiness_method())
@@ -186,14 +190,16 @@ class Unit(Leftovers, Records):
         self.readiness.close()
         self.uptime = time.monotonic() - self.started
         self.run = None
+        self.host.run_ended(self)
         self.handle(Event.RUN_EXITED)
 
     def _follow_main_pid(self):
         """run exited, but told us (MAINPID=) of the process that is the service."""
         pid, self.main_pid_hint = self.main_pid_hint, 0
         proc = procs.read_proc(pid) if pid and pid != self.run.pid else None
+        # Checked again: the pid named may have been reused since MAINPID= came.
         if proc is None or proc.zombie or proc.ppid != os.getpid() or \
-                self.phase not in RUN_PHASES:
+                self.phase not in RUN_PHASES or not self.readiness.owns(pid):
             return False
         self.run = spawn.Child(pid)
         self.track(pid, self._on_run_exit)
