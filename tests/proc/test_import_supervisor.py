@@ -198,3 +198,39 @@ stdout_logfile=%s/w-%%(process_num)d.log
     out = ctl("-d", scan, "tail", "-n", "5", "w:w_1")
     assert out.returncode == 0 and [l.split(None, 2)[2] for l in out.stdout.splitlines()] == [
         "I am w_1"], out.stdout + out.stderr
+
+
+LISTENER = """\
+import sys
+out = open(sys.argv[1], "a")
+while True:
+    sys.stdout.write("READY\\n")
+    sys.stdout.flush()
+    header = dict(word.split(":", 1) for word in sys.stdin.readline().split())
+    payload = sys.stdin.read(int(header["len"]))
+    out.write("%s %s\\n" % (header["eventname"], payload))
+    out.flush()
+    sys.stdout.write("RESULT 2\\nOK")
+    sys.stdout.flush()
+"""
+
+
+def test_an_eventlistener_hears_a_program_exit(procs, tmp_path):
+    """[eventlistener:x] becomes pv-ctl listen on the scan directory it is imported into."""
+    write(tmp_path / "listener.py", LISTENER)
+    scan = imported(tmp_path, """\
+[program:crasher]
+command=/bin/sh -c 'sleep 1.2; exit 3'
+autorestart=false
+stdout_logfile=NONE
+
+[eventlistener:watcher]
+command=%s %s/listener.py %s/heard
+events=PROCESS_STATE_EXITED
+""" % (sys.executable, tmp_path, tmp_path))
+    start_scan(procs, scan)
+    heard = str(tmp_path / "heard")
+    wait_until(lambda: "processname:crasher" in (read(heard) or ""), 3 * SHORT_TIMEOUT,
+               "the listener to hear crasher exit")
+    line = [l for l in read(heard).splitlines() if "processname:crasher" in l][0]
+    assert line.startswith("PROCESS_STATE_EXITED ") and "expected:0" in line, line

@@ -166,8 +166,9 @@ def test_eventlistener_and_fcgi_program(tmp_path):
         process_name=%(program_name)s-%(process_num)d
         """)
     last = run_lines(plans, "exit-on-fatal")[-1]
-    assert last.endswith("/bin/pv-ctl listen --events PROCESS_STATE_FATAL,PROCESS_STATE_EXITED "
-                         "--buffer 10 -- python3 /x/kill_supervisor.py")
+    assert last.endswith("/bin/pv-ctl listen --pool exit-on-fatal --events "
+                         "PROCESS_STATE_FATAL,PROCESS_STATE_EXITED --buffer 10 -- python3 "
+                         "/x/kill_supervisor.py")
     assert warnings == []
     assert plans["php"]["socket"] == ("unix:///run/php/php.sock\nowner www-data:www-data\n"
                                       "mode 0660\n")

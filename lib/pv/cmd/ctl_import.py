@@ -42,7 +42,7 @@ def _build(path, options):
     if not procfile.is_procfile(path):
         if set(options) & {"--env", "--formation", "--port-base"}:
             raise diag.UsageError("import: --env, --formation and --port-base are for a Procfile")
-        return importer.build(path)
+        return importer.build(path, scandir=options["--into"])
     if "--partial" in options:
         raise diag.UsageError("import: --partial is for a supervisord.conf")
     base = options.get("--port-base", str(procfile.DEFAULT_PORT_BASE))

@@ -92,8 +92,9 @@ def _group_options(opts):
                       "the processes that left it)" % key)
 
 
-def listener(opts):
-    """The words before the command of an [eventlistener:x]: pv-ctl listen (see pv-ctl(1))."""
+def listener(opts, scandir=None):
+    """The words before the command of an [eventlistener:x]: pv-ctl listen (see
+    pv-ctl(1)) on ``scandir``, its pool named after the section."""
     events = opts.text("events")
     if not events:
         opts.fail("events", "an [eventlistener:x] needs events=")
@@ -104,8 +105,10 @@ def listener(opts):
                   "the listener rejects, as Supervisor's default handler does")
     ctl = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
         os.path.realpath(__file__))))), "bin", "pv-ctl")
-    return [shlex.quote(w) for w in (ctl, "listen", "--events", ",".join(
-        e.strip() for e in events.split(",")), "--buffer", str(size), "--")]
+    words = [ctl] + (["-d", os.path.abspath(scandir)] if scandir else [])
+    words += ["listen", "--pool", opts.name, "--events",
+              ",".join(e.strip() for e in events.split(",")), "--buffer", str(size), "--"]
+    return [shlex.quote(w) for w in words]
 
 
 def fcgi_socket(opts):

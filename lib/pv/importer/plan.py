@@ -41,8 +41,9 @@ class Plan:
         self.files[relpath] = (text, mode)
 
 
-def build(path, environ=None):
-    """([Plan], [(path, line, warning)]) for the supervisord.conf at ``path``."""
+def build(path, environ=None, scandir=None):
+    """([Plan], [(path, line, warning)]) for the supervisord.conf at ``path``;
+    ``scandir`` is where they go (an event listener watches that directory)."""
     environ = os.environ if environ is None else environ
     warnings = []
     sections = importer_ini.read_tree(path, environ, warnings)
@@ -53,7 +54,7 @@ def build(path, environ=None):
     for name, section in sections.items():
         if name.startswith((PROGRAM, LISTENER, FCGI)):
             plan = program_plan(name.partition(":")[2].strip(), section, groups, base, environ,
-                                warnings, kind=name.partition(":")[0] + ":")
+                                warnings, kind=name.partition(":")[0] + ":", scandir=scandir)
             plan.put(MARKER_FILE, marker)
             plans.append(plan)
         elif name.startswith(tuple(LOST_PREFIXES)):
@@ -112,7 +113,7 @@ def _supervisord(section, environ, warnings):
     return base
 
 
-def program_plan(name, section, groups, base, environ, warnings, kind=PROGRAM):
+def program_plan(name, section, groups, base, environ, warnings, kind=PROGRAM, scandir=None):
     """The Plan of one [program:NAME] (or [eventlistener:NAME], [fcgi-program:NAME])."""
     from pv import diag
     from pv.ctl import add as ctl_add
@@ -127,7 +128,7 @@ def program_plan(name, section, groups, base, environ, warnings, kind=PROGRAM):
     env, exported = importer_map.environment(opts, base)
     knobs = importer_map.knobs(opts, base)
     log = importer_map.logging(opts)
-    words = importer_map.listener(opts) if kind == LISTENER else []
+    words = importer_map.listener(opts, scandir) if kind == LISTENER else []
     if kind == FCGI:
         plan.put("socket", importer_map.fcgi_socket(opts))
     plan.put("run", run_script(opts, exported, log.redirect, base, words), 0o755)
