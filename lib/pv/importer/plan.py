@@ -11,6 +11,7 @@ import os
 import shlex
 
 from pv.importer import ini as importer_ini
+from pv.importer import logs as importer_logs
 from pv.importer import mapping as importer_map
 from pv.importer import options as importer_opts
 from pv.importer.ini import ConfigError
@@ -127,7 +128,7 @@ def program_plan(name, section, groups, base, environ, warnings, kind=PROGRAM, s
     plan = Plan(name, section)
     env, exported = importer_map.environment(opts, base)
     knobs = importer_map.knobs(opts, base)
-    log = importer_map.logging(opts)
+    log = importer_logs.logging(opts)
     words = importer_map.listener(opts, scandir) if kind == LISTENER else []
     if kind == FCGI:
         plan.put("socket", importer_map.fcgi_socket(opts))
