@@ -132,7 +132,8 @@ def layer(name, known):
 
 
 # The edges between packages that lib/pv/README names; cmd may use any package.
-PACKAGE_EDGES = {("importer", "ctl"), ("ctl", "log"), ("supervise", "events"), ("ctl", "events")}
+PACKAGE_EDGES = {("importer", "ctl"), ("ctl", "log"), ("supervise", "events"), ("ctl", "events"),
+                 ("http", "ctl"), ("http", "events")}
 
 
 def test_imports_point_from_cmd_to_the_packages_to_the_top():

@@ -22,6 +22,7 @@ NAME: a service in DIR, a path, GROUP:*, a glob, or all.
   pid NAME                 the main pid (0 when down)
   tail [-f] [-n N] NAME    the service's log, stamps in local time
   check [NAME...]          Nagios/Icinga plugin: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN
+  metrics                  Prometheus text (as pv-http's /metrics) for a textfile collector
   add NAME [--group G] [--down] [--log-size N] [--log-keep N] -- CMD [ARG...]
   remove [--outside] NAME  stop it, end its pv-run, delete the service directory
   import FILE [--into D] [--partial]   supervisord.conf -> a service directory per program

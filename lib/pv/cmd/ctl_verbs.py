@@ -213,6 +213,11 @@ def do_remove(ctx, args):
     return diag.worst(codes)
 
 
+def do_metrics(ctx, args):
+    from pv.cmd.http import ctl_metrics
+    return ctl_metrics(ctx, args)
+
+
 def do_version(ctx, args):
     print_line(ctx, VERSION)
     return diag.EXIT_OK
@@ -241,7 +246,7 @@ VERBS = {
     "restart": _action("restart"), "once": _action("once"),
     "signal": do_signal, "pid": do_pid, "tail": do_tail,
     "add": do_add, "remove": do_remove, "reread": do_reread, "update": do_update,
-    "import": do_import,
+    "import": do_import, "metrics": do_metrics,
     "version": do_version, "help": do_help, "shell": do_shell,
     "watch": ctl_events.do_watch, "listen": ctl_events.do_listen,
 }

@@ -1,0 +1,93 @@
+"""A real headless Chromium (Debian's chromium + chromium-driver, via selenium) drives the page."""
+
+import os
+import shutil
+import signal
+
+import pytest
+
+from support import SHORT_TIMEOUT, supervise_pid, wait_pid
+from test_http_support import TICK_RUN, free_port, pv_http, pv_scan, service
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+DRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         "--window-size=1000,700")
+
+
+@pytest.fixture
+def browser(tmp_path, monkeypatch):
+    webdriver = pytest.importorskip("selenium.webdriver")
+    if not (os.path.exists(CHROMIUM) and os.path.exists(DRIVER)):
+        pytest.skip("chromium and chromium-driver are not installed")
+    from selenium.webdriver.chrome.service import Service
+    monkeypatch.setenv("SE_OFFLINE", "true")     # never let selenium fetch a driver
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in FLAGS:
+        options.add_argument(flag)
+    options.add_argument("--user-data-dir=%s" % (tmp_path / "chromium-profile"))
+    service = Service(executable_path=DRIVER, popen_kw={"start_new_session": True})
+    driver = webdriver.Chrome(service=service, options=options)
+    driver.set_page_load_timeout(SHORT_TIMEOUT)
+    try:
+        yield driver
+    finally:
+        pid = service.process.pid if service.process else None
+        try:
+            driver.quit()
+        finally:
+            if pid:
+                try:
+                    os.killpg(pid, signal.SIGKILL)   # chromedriver's session: chromium too
+                except OSError:
+                    pass
+
+
+def _text(driver, css):
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+    try:
+        return driver.find_element("css selector", css).text
+    except (NoSuchElementException, StaleElementReferenceException):
+        return ""
+
+
+def test_page_restarts_a_service_and_tails_its_log(procs, tmp_path, browser):
+    from selenium.webdriver.support.ui import WebDriverWait
+    scan = tmp_path / "D"
+    scan.mkdir()
+    web = service(scan, "web")
+    service(scan, "ticker", TICK_RUN, log=True, group="team\n")
+    service(scan, "batch", group="team\n", down="")
+    pv_scan(procs, scan, ["web", "ticker", "batch"])
+    where = "127.0.0.1:%d" % free_port()
+    pv_http(procs, scan, listen=[where])
+    old = wait_pid(web)
+    wait = WebDriverWait(browser, SHORT_TIMEOUT, poll_frequency=0.1)
+    browser.get("http://%s/" % where)
+    wait.until(lambda d: _text(d, "#row-web td.pid") == str(old))
+    assert _text(browser, "#row-batch .state") == "down"
+    assert _text(browser, "#row-web .state") == "running"
+    browser.find_element("css selector", "#row-web button.restart").click()
+    new = wait_pid(web, not_pid=old)
+    wait.until(lambda d: _text(d, "#row-web td.pid") == str(supervise_pid(web)))
+    assert supervise_pid(web) not in (0, old) and new != old
+    browser.find_element("css selector", "#row-ticker button:last-child").click()
+    wait.until(lambda d: _text(d, "#log").count("tick") >= 2)
+    assert "group team" in _text(browser, "#groups")
+    ticker = os.path.join(str(scan), "ticker")
+    old_ticker = wait_pid(ticker)
+    browser.find_element("xpath", "//div[@id='groups']/p/button[text()='restart']").click()
+    wait.until(lambda d: _text(d, "#row-batch .state") == "running")
+    assert wait_pid(ticker, not_pid=old_ticker) != old_ticker
+    web_pid = supervise_pid(web)
+    browser.find_element("css selector", "#restart-all").click()
+    assert wait_pid(web, not_pid=web_pid) != web_pid
+    wait.until(lambda d: _text(d, "#row-web td.pid") == str(supervise_pid(web)))
+    shot = str(tmp_path / "pv-http-page.png")
+    assert browser.save_screenshot(shot) and os.path.getsize(shot) > 1000
+    keep = os.environ.get("PV_TEST_ARTIFACTS")
+    if keep:
+        os.makedirs(keep, exist_ok=True)
+        shutil.copy(shot, keep)
