@@ -217,3 +217,22 @@ def test_numprocs_logs_per_instance_unless_one_path_for_all(tmp_path):
     assert '/var/log/own-"$(printf %02d "$PV_INSTANCE")".log' in run
     assert "instance-logs" not in plans["shared"]
     assert plans["shared"]["log/run"].endswith(" ./main\n")
+
+
+def test_supervisor_server_url_points_at_pv_http(tmp_path):
+    path = write(tmp_path, "supervisord.conf", """\
+        [unix_http_server]
+        file=/run/supervisor.sock
+        [program:a]
+        command=a
+        [program:b]
+        command=b
+        serverurl=http://127.0.0.1:9001
+        """)
+    plans, _ = importer.build(path, {}, scandir=str(tmp_path / "service"))
+    env = {p.name: p.files["environment"][0].splitlines() for p in plans}
+    assert env["a"][1] == "SUPERVISOR_SERVER_URL=unix://%s/.pv-http.sock" % (tmp_path / "service")
+    assert env["b"][1] == "SUPERVISOR_SERVER_URL=http://127.0.0.1:9001"
+    plans, _ = importer.build(write(tmp_path, "s2.conf", "[program:a]\ncommand=a\n"), {},
+                              scandir=str(tmp_path / "service"))
+    assert "SUPERVISOR_SERVER_URL" not in plans[0].files["environment"][0]

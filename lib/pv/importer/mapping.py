@@ -143,7 +143,7 @@ def instance_names(opts):
     return "".join(n + "\n" for n in names)
 
 
-def environment(opts, base):
+def environment(opts, base, url=None):
     """({KEY: value} for the environment file, {KEY: value} the run exports).
 
     As supervisord: SUPERVISOR_ENABLED, SUPERVISOR_PROCESS_NAME and
@@ -153,8 +153,12 @@ def environment(opts, base):
     options expanded at import (Supervisor 4 makes both lists available).
     """
     process = opts.text("process_name", opts.name, when=INSTANCE)
-    pairs = [("SUPERVISOR_ENABLED", "1"), ("SUPERVISOR_PROCESS_NAME", process),
-             ("SUPERVISOR_GROUP_NAME", opts.names["group_name"])]
+    pairs = [("SUPERVISOR_ENABLED", "1")]
+    own = opts.text("serverurl", "AUTO")
+    if own.upper() != "AUTO" or url:
+        pairs.append(("SUPERVISOR_SERVER_URL", own if own.upper() != "AUTO" else url))
+    pairs += [("SUPERVISOR_PROCESS_NAME", process),
+              ("SUPERVISOR_GROUP_NAME", opts.names["group_name"])]
     value = base.get("environment")
     if value is not None:
         pairs += _pairs(opts, "environment", expand(value, {}, opts.environ,

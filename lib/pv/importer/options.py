@@ -38,9 +38,8 @@ IGNORED = {
     "stderr_events_enabled": ("false", "pv sends no PROCESS_LOG events"),
     "stdout_syslog": ("false", "pv-log writes a log directory, not syslog"),
     "stderr_syslog": ("false", "pv-log writes a log directory, not syslog"),
-    "serverurl": ("AUTO", "pv has no server"),
 }
-LOST_KEYS = frozenset(k for k in IGNORED if k != "serverurl")
+LOST_KEYS = frozenset(IGNORED)
 
 
 def _marker(kind, name, spec):

@@ -28,6 +28,7 @@ IGNORED_PREFIXES = {"rpcinterface:": NO_SERVER, "ctlplugin:": "pv-ctl has no plu
 # Sections whose programs would be lost: import fails unless --partial.
 LOST_PREFIXES = {}
 SUPERVISORD_USED = ("environment", "umask", "user", "directory")
+PV_HTTP_SOCKET = ".pv-http.sock"
 
 
 class Plan:
@@ -51,11 +52,17 @@ def build(path, environ=None, scandir=None):
     groups = _groups(sections, warnings)
     base = _supervisord(sections.get("supervisord"), environ, warnings)
     marker = os.path.abspath(path) + "\n"
+    # supervisord tells its programs where its server is; pv-http's default socket
+    # in the scan directory stands in for it (pv-http(1)).
+    url = None
+    if scandir and ("unix_http_server" in sections or "inet_http_server" in sections):
+        url = "unix://" + os.path.join(os.path.abspath(scandir), PV_HTTP_SOCKET)
     plans = []
     for name, section in sections.items():
         if name.startswith((PROGRAM, LISTENER, FCGI)):
             plan = program_plan(name.partition(":")[2].strip(), section, groups, base, environ,
-                                warnings, kind=name.partition(":")[0] + ":", scandir=scandir)
+                                warnings, kind=name.partition(":")[0] + ":",
+                                scandir=scandir, url=url)
             plan.put(MARKER_FILE, marker)
             plans.append(plan)
         elif name.startswith(tuple(LOST_PREFIXES)):
@@ -114,7 +121,8 @@ def _supervisord(section, environ, warnings):
     return base
 
 
-def program_plan(name, section, groups, base, environ, warnings, kind=PROGRAM, scandir=None):
+def program_plan(name, section, groups, base, environ, warnings, kind=PROGRAM, scandir=None,
+                 url=None):
     """The Plan of one [program:NAME] (or [eventlistener:NAME], [fcgi-program:NAME])."""
     from pv import diag
     from pv.ctl import add as ctl_add
@@ -126,7 +134,7 @@ def program_plan(name, section, groups, base, environ, warnings, kind=PROGRAM, s
     opts = importer_opts.Options(name, section, groups.get(name, name),
                                  importer_map.base_environ(base, environ), warnings)
     plan = Plan(name, section)
-    env, exported = importer_map.environment(opts, base)
+    env, exported = importer_map.environment(opts, base, url)
     knobs = importer_map.knobs(opts, base)
     log = importer_logs.logging(opts)
     words = importer_map.listener(opts, scandir) if kind == LISTENER else []
