@@ -15,6 +15,7 @@ RUN = "run"
 FINISH = "finish"
 DOWN = "down"
 LOG = "log"
+LOG_ERR = "log-stderr"
 ENVDIR = "env"
 CHECK = "check"
 SUPERVISE = "supervise"
@@ -52,7 +53,8 @@ NEEDS = "needs"
 # any of them (or to env/) is what ``pv-ctl update`` restarts a service for.
 CONFIG_FILES = (RUN, FINISH, TIMEOUT_KILL, TIMEOUT_FINISH, DOWN_SIGNAL, START_SECS, MAX_RETRIES,
                 RESTART, EXIT_CODES, "notification-fd", "sd-notify", "check", "start-timeout", "user",
-                "umask", "environment", "limits", "needs", "instances", "on-fatal")
+                "umask", "environment", "limits", "needs", "instances", "on-fatal", "user-env",
+                "retry-delay", "priority", "socket")
 
 DEFAULT_TIMEOUT_KILL_MS = 10000
 DEFAULT_TIMEOUT_FINISH_MS = 5000
@@ -206,6 +208,11 @@ def read_restart(service):
 
 def has_log(service):
     return os.path.isdir(os.path.join(service, LOG))
+
+
+def has_err_log(service):
+    """``log-stderr/``: a second logger, for the run's stderr alone."""
+    return os.path.isdir(os.path.join(service, LOG_ERR))
 
 
 def normally_up(service):

@@ -65,21 +65,25 @@ def warned(warnings, line):
 def test_the_supervisor_docs_sample_maps_every_option(tmp_path):
     plans, warnings = build(tmp_path, SUPERVISOR_DOCS_SAMPLE)
     files = plans["cat"]
-    assert files["run"].splitlines()[2:] == ["cd /tmp || exit 111", "exec 2>&1", "exec /bin/cat"]
+    assert files["run"].splitlines()[3:] == ["cd /tmp || exit 111", "exec 2>&1", "exec /bin/cat"]
     assert files["umask"] == "0022\n" and files["user"] == "chrism\n"
     assert files["restart"] == "on-failure\n" and files["exit-codes"] == "0\n"
     assert files["start-secs"] == "10\n" and files["max-retries"] == "3\n"
+    assert files["retry-delay"] == "linear 1\n" and "priority" not in files
     assert files["down-signal"] == "TERM\n" and files["timeout-kill"] == "10000\n"
-    assert files["environment"] == "A=1\nB=2\n"
+    assert files["environment"] == ("SUPERVISOR_ENABLED=1\nSUPERVISOR_PROCESS_NAME=cat\n"
+                                    "SUPERVISOR_GROUP_NAME=cat\nA=1\nB=2\n")
     assert "-tt -s 1048576 -n 10 ./main" in files["log/run"]
-    assert "mkdir -p main" in files["log/run"]
+    assert "mkdir -p ./main" in files["log/run"]
     assert not {"down", "instances", "group"} & set(files)
     text = " | ".join(w[2] for w in warnings)
-    for option in ("stopasgroup=false", "killasgroup=false", "ignoring stdout_capture_maxbytes",
-                   "ignoring stderr_capture_maxbytes", "stderr goes to the same log"):
+    for option in ("stopasgroup=false", "killasgroup=false",
+                   "cannot map stdout_capture_maxbytes=1MB", "cannot map stderr_capture_maxbytes"):
         assert option in text
     # options at Supervisor's default change nothing and pass silently
     assert "priority" not in text and "events_enabled" not in text and "serverurl" not in text
+    assert [w[2].split("=")[0] for w in warnings if w[3:] == ("lost",)] == [
+        "cannot map stdout_capture_maxbytes", "cannot map stderr_capture_maxbytes"]
     assert [w[1] for w in warnings] == sorted(w[1] for w in warnings)
 
 
@@ -122,7 +126,7 @@ def test_environment_quoting_and_supervisord_defaults(tmp_path):
         environment=PATH="/opt/bin",MSG="a \\"quoted\\" $word",EMPTY="",TABS='a	b',1BAD=x
         """, {"HOME": "/home/u"})
     env = plans["e"]["environment"].splitlines()
-    assert env == ["LANG=C", "PATH=/opt/bin", 'MSG="a \\"quoted\\" \\$word"', 'EMPTY=""',
+    assert env[3:] == ["LANG=C", "PATH=/opt/bin", 'MSG="a \\"quoted\\" \\$word"', 'EMPTY=""',
                    'TABS="a\tb"']
     assert plans["e"]["umask"] == "0077\n" and plans["e"]["user"] == "nobody\n"
     assert any("1BAD" in w[2] for w in warnings)
@@ -134,8 +138,11 @@ def test_expansions_here_env_program_and_group_names(tmp_path):
         programs=p
         [program:p]
         command=echo %(program_name)s %(group_name)s %(here)s %(ENV_HOME)s 100%%
-        """, {"HOME": "/home/u"})
-    assert plans["p"]["run"].splitlines()[-1] == "exec echo p g %s /home/u 100%%" % tmp_path
+        user=%(ENV_WHO)s
+        """, {"HOME": "/home/u", "WHO": "www"})
+    # ENV_X in the command is expanded when the service starts; elsewhere now
+    assert plans["p"]["run"].splitlines()[-1] == "exec echo p g %s ${HOME?} 100%%" % tmp_path
+    assert plans["p"]["user"] == "www\n"
     assert plans["p"]["group"] == "g\n"
 
 
@@ -148,6 +155,7 @@ def test_numprocs_becomes_instances_and_process_num_pv_instance(tmp_path):
         environment=PORT="80%(process_num)02d",FIXED=1
         [program:v]
         command=worker %(process_num)s
+        process_name=v%(process_num)d
         numprocs=2
         numprocs_start=10
         user=u%(process_num)d
@@ -157,7 +165,10 @@ def test_numprocs_becomes_instances_and_process_num_pv_instance(tmp_path):
     assert run[-1] == ('exec worker --port 80"$(printf %02d "$PV_INSTANCE")" '
                        '--id "$PV_INSTANCE"')
     assert 'export PORT=80"$(printf %02d "$PV_INSTANCE")"' in run
-    assert plans["w"]["environment"] == "FIXED=1\n"
+    assert 'export SUPERVISOR_PROCESS_NAME=w_"$(printf %02d "$PV_INSTANCE")"' in run
+    assert plans["w"]["environment"].splitlines()[-1] == "FIXED=1"
+    assert plans["w"]["instance-names"] == "w_00\nw_01\nw_02\nw_03\n"
+    assert plans["v"]["instance-names"] == "v10\nv11\n"
     assert plans["v"]["run"].splitlines()[-1] == 'exec worker "$((PV_INSTANCE + 10))"'
     assert plans["v"]["user"] == "u10\n"
     assert any("process_num" in w[2] and "user" in w[2] for w in warnings)
@@ -189,7 +200,8 @@ def test_log_destinations(tmp_path):
     assert "exec 2>&1 >/dev/null" in plans["erronly"]["run"]
     assert "-s 2048 -n 10 " in plans["erronly"]["log/run"]
     assert "exec 2>&1" in plans["merged"]["run"]
-    assert any("ignoring stderr_logfile" in w[2] for w in warnings)
+    assert any("stderr_logfile is not used" in w[2] for w in warnings)
+    assert not any("not a [program:x] option" in w[2] for w in warnings)
     assert any("keeps at least one" in w[2] for w in warnings)
 
 
@@ -205,17 +217,18 @@ def test_ignored_sections_each_named_with_their_line(tmp_path):
         supervisor.rpcinterface_factory = x
         [eventlistener:mem]
         command=memmon
+        events=TICK_60
         [fcgi-program:f]
         command=f
+        socket=unix:///run/f.sock
         [program:p]
         command=p
         frobnicate=1
         """)
     lines = {w[1]: w[2] for w in warnings}
-    assert sorted(lines) == [1, 3, 5, 7, 9, 11, 15]
-    assert lines[9].startswith("ignoring [eventlistener:mem]")
-    assert lines[11].startswith("ignoring [fcgi-program:f]")
-    assert lines[15].startswith("ignoring frobnicate")
+    assert sorted(lines) == [1, 3, 5, 7, 17]
+    assert not [w for w in warnings if len(w) > 3]
+    assert lines[17].startswith("ignoring frobnicate")
 
 
 def test_nested_includes_relative_to_the_including_file(tmp_path):

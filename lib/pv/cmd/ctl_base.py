@@ -25,7 +25,8 @@ NAME: a service in DIR, a path, GROUP:*, a glob, or all.
   metrics                  Prometheus text (as pv-http's /metrics) for a textfile collector
   add NAME [--group G] [--down] [--log-size N] [--log-keep N] -- CMD [ARG...]
   remove [--outside] NAME  stop it, end its pv-run, delete the service directory
-  import FILE [--into D]   supervisord.conf -> a service directory per program
+  import FILE [--into D] [--partial]   supervisord.conf -> a service directory per program
+  import Procfile [--into D] [--env F] [--formation T=N,...] [--port-base N]
   reread [NAME...]         changed/unchanged/added/removed, and ask pv-scan to rescan
   update [NAME...]         reread, then restart (du) the changed services
   watch [NAME...] [--since SEQ|--initial] [--exec CMD]  transitions as they happen

@@ -9,36 +9,65 @@ to rescan; ``update`` does that and restarts the changed services.
 from pv import diag
 from pv.cmd.ctl_base import PROG, print_line, report_action, resolve_targets
 
-IMPORT_USAGE = "import FILE [--into DIR]"
-
-
+IMPORT_USAGE = ("import FILE [--into DIR] [--partial] | import Procfile [--into DIR] "
+                "[--env FILE] [--formation TYPE=N,...] [--port-base N]")
+_VALUED = ("--into", "--env", "--formation", "--port-base")
 
 
 def _import_options(ctx, args):
-    args, path, into = list(args), None, ctx.scandir
+    """(path, {option: value}) from import's arguments."""
+    args, path, found = list(args), None, {"--into": ctx.scandir}
     while args:
         arg = args.pop(0)
-        if arg == "--into" or arg.startswith("--into="):
-            into = arg[7:] if "=" in arg else (args.pop(0) if args else "")
-            if not into:
-                raise diag.UsageError("import: --into needs a directory")
+        name = arg.split("=", 1)[0]
+        if name in _VALUED:
+            value = arg[len(name) + 1:] if "=" in arg else (args.pop(0) if args else "")
+            if not value:
+                raise diag.UsageError("import: %s needs a value" % name)
+            found[name] = value
+        elif arg == "--partial":
+            found[arg] = True
         elif path is None and (arg == "-" or not arg.startswith("-")):
             path = arg
         else:
             raise diag.UsageError(IMPORT_USAGE)
     if path is None:
         raise diag.UsageError(IMPORT_USAGE)
-    return path, into
+    return path, found
+
+
+def _build(path, options):
+    from pv.importer import plan as importer
+    from pv.importer import procfile
+    if not procfile.is_procfile(path):
+        if set(options) & {"--env", "--formation", "--port-base"}:
+            raise diag.UsageError("import: --env, --formation and --port-base are for a Procfile")
+        return importer.build(path, scandir=options["--into"])
+    if "--partial" in options:
+        raise diag.UsageError("import: --partial is for a supervisord.conf")
+    base = options.get("--port-base", str(procfile.DEFAULT_PORT_BASE))
+    if not base.isdigit():
+        raise diag.UsageError("import: --port-base needs a number")
+    return procfile.build(path, options.get("--env"), options.get("--formation"), int(base))
 
 
 def do_import(ctx, args):
     from pv.importer import plan as importer
     from pv.importer import write as importer_write
-    path, into = _import_options(ctx, args)
-    plans, warnings = importer.build(path)
-    for where, line, text in warnings:
+    path, options = _import_options(ctx, args)
+    plans, warnings = _build(path, options)
+    lost = [w for w in warnings if w[3:] == (importer.LOST,)]
+    for where, line, text in (w[:3] for w in warnings if w not in lost):
         diag.warn(PROG, "%s:%d: %s" % (where, line, text))
-    outcomes = importer_write.apply(into, plans)
+    if lost and not options.get("--partial"):
+        for where, line, text in (w[:3] for w in lost):
+            diag.warn(PROG, "%s:%d: %s" % (where, line, text))
+        diag.fatal(PROG, "unable to import %s: %d part%s cannot be mapped (nothing written; "
+                   "--partial imports the rest)" % (path, len(lost), "s" if len(lost) > 1 else ""))
+        return diag.EXIT_USAGE
+    for where, line, text in (w[:3] for w in lost):
+        diag.warn(PROG, "%s:%d: %s (left out: --partial)" % (where, line, text))
+    outcomes = importer_write.apply(options["--into"], plans)
     codes = []
     for outcome in outcomes:
         if outcome.change == "skipped":

@@ -43,6 +43,9 @@ def _action(verb):
         from pv.ctl import ops as ctl_ops
         targets, codes, _ = resolve_targets(ctx, args)
         result = ctl_ops.act(verb, targets, ctx.wait_secs, ctx.wait, ctx.explicit_wait)
+        if ctx.wait and verb in ("start", "restart"):
+            from pv.ctl import started       # wait out start-secs, as supervisorctl does
+            result = started.settle(result, ctx.wait_secs if ctx.explicit_wait else None)
         report_action(ctx, result, codes, show_ok=ctx.wait)
         return diag.worst(codes)
     run.__name__ = "do_" + verb

@@ -6,11 +6,19 @@ uses, so a half-made ``.NAME.tmp-PID`` is never one.  A NAME given on the
 command line is a name in D, a path to a service directory, ``GROUP:*``
 (the services whose ``group`` file says GROUP), a glob over the names in
 D, or ``all``.
+
+Supervisor's names work too, as supervisorctl users type them: a service
+without a ``group`` file is a group of its own name (``prog:*``); ``GROUP:X``
+is the member X of GROUP, or the instance called X in an ``instance-names``
+file (``laravel-worker:laravel-worker_03``); such an instance is shown by that
+name.  ``NAME:k`` (a number) is instance k, unless an instance is called k.
 """
 
 import os
 
 from pv.servicedir import GROUP, read_first_line
+
+INSTANCE_NAMES = "instance-names"   # line k: the (Supervisor) name of instance k
 
 ENV_SCANDIR = "PV_SCANDIR"
 ROOT_SCANDIR = "/etc/pv/service"
@@ -55,6 +63,21 @@ def group_of(path):
     return words[0] if words else ""
 
 
+def group_or_self(scandir, name):
+    """The group of service ``name``; without a group file, its own name (Supervisor's rule)."""
+    return group_of(os.path.join(scandir, name)) or name
+
+
+def instance_names(path):
+    """The names in ``path/instance-names`` (one a line, at most 4096), or []."""
+    try:
+        with open(os.path.join(path, INSTANCE_NAMES), encoding="utf-8", errors="replace") as f:
+            lines = f.read(1 << 16).split("\n")[:4096]
+    except OSError:
+        return []
+    return [line.strip() for line in lines if line.strip()]
+
+
 class Target:
     """One service to act on: its display name and its directory."""
 
@@ -91,7 +114,10 @@ def instances_of(target):
         count = None
     if count is None:
         return [target]
-    return [Target("%s:%d" % (target.name, k), instance_dir(target.path, k))
+    names = instance_names(target.path)
+    group = group_of(target.path) or target.name
+    return [Target("%s:%s" % ((group, names[k]) if k < len(names) else (target.name, k)),
+                   instance_dir(target.path, k))
             for k in range(count)]
 
 
@@ -99,18 +125,19 @@ def _match_one(scandir, names, word):
     """The targets one NAME stands for (empty: no such service)."""
     found = []
     for target in _match_entries(scandir, names, word):
-        found.extend(instances_of(target))
+        found.extend([target] if _is_instance(target) else instances_of(target))
     return found
+
+
+def _is_instance(target):
+    from pv.servicedir import INSTANCE_DIR
+    return os.path.basename(os.path.dirname(target.path)) == INSTANCE_DIR
 
 
 def _match_entries(scandir, names, word):
     """The entries of D (or the path) one NAME stands for; NAME:k is an instance."""
     join = os.path.join
     name, _, k = word.rpartition(":")
-    if k.isdigit() and name in names:
-        from pv.servicedir import instance_dir
-        path = instance_dir(join(scandir, name), int(k))
-        return [Target(word, path)] if os.path.isdir(path) else []
     if word == ALL:
         return [Target(n, join(scandir, n)) for n in names]
     if _is_path(word):
@@ -118,16 +145,39 @@ def _match_entries(scandir, names, word):
         if os.path.isdir(path):
             return [Target(os.path.basename(os.path.abspath(path)), path)]
         return []
-    if word.endswith(":*") or (":" in word and not is_glob(word.split(":", 1)[0])):
-        group, _, rest = word.partition(":")
-        return [Target(n, join(scandir, n)) for n in names
-                if group_of(join(scandir, n)) == group and _glob_ok(rest, n)]
+    if name and not is_glob(name):
+        found = _in_group(scandir, names, name, k)
+        if found or k in ("", "*") or not (k.isdigit() and name in names):
+            return found
+        from pv.servicedir import instance_dir
+        path = instance_dir(join(scandir, name), int(k))
+        return [Target(word, path)] if os.path.isdir(path) else []
     if is_glob(word):
         import fnmatch
         return [Target(n, join(scandir, n)) for n in names if fnmatch.fnmatchcase(n, word)]
     if word in names:
         return [Target(word, join(scandir, word))]
     return []
+
+
+def _in_group(scandir, names, group, rest):
+    """``GROUP:REST``: members of GROUP named REST (a glob; empty or * for all), or
+    their instances so named in instance-names."""
+    found = []
+    for n in names:
+        if group_or_self(scandir, n) != group:
+            continue
+        path = os.path.join(scandir, n)
+        if _glob_ok(rest, n):
+            found.append(Target(n, path))
+            continue
+        members = instances_of(Target(n, path))
+        if members == [Target(n, path)]:
+            if rest in instance_names(path)[:1]:
+                found.append(members[0])
+            continue
+        found.extend(t for t in members if _glob_ok(rest, t.name.partition(":")[2]))
+    return found
 
 
 def _glob_ok(pattern, name):

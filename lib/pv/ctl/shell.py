@@ -26,8 +26,8 @@ VERB_HELP = {
     "check": "check [NAME...]  Nagios plugin line; exit 0 OK 1 WARNING 2 CRITICAL 3 UNKNOWN",
     "add": "add NAME [--group G] [--down] [--log-size N] [--log-keep N] -- CMD [ARG...]",
     "remove": "remove [--outside] NAME...  stop, end its pv-run (x), delete the service directory or symlink",
-    "import": "import FILE [--into DIR]  a service directory per [program:x] of a "
-              "supervisord.conf; again: only what changed",
+    "import": "import FILE [--into DIR] [--partial]  a service directory per [program:x] of "
+              "a supervisord.conf (or per process of a Procfile); again: only what changed",
     "reread": "reread [NAME...]  changed, unchanged, added or removed; and ask pv-scan to "
               "rescan (exit 102 if it is not running)",
     "update": "update [NAME...]  reread, then restart (du) the changed services wanted up",

@@ -22,7 +22,10 @@ POLL_MAX_SECS = 0.5
 
 def log_dir(service):
     """The directory holding the service's ``current``."""
-    log = os.path.join(service_of(service), LOG)     # instances share S's log
+    log = os.path.join(service_of(service), LOG)     # instances share S's log ...
+    own = os.path.join(log, "%s-%s" % (LOG_SUBDIR, os.path.basename(service)))
+    if service_of(service) != service and os.path.isdir(own):
+        return own                                   # ... unless each has its own
     main = os.path.join(log, LOG_SUBDIR)
     if os.path.isdir(main) or not os.path.exists(os.path.join(log, CURRENT)):
         return main

@@ -22,6 +22,9 @@ from pv.diag import PermanentError
 _SECTION = re.compile(r"\[(?P<name>.+)\]$")
 _OPTION = re.compile(r"(?P<key>.*?)\s*[=:]\s*(?P<value>.*)$")
 _INLINE_COMMENT = re.compile(r"\s[;#]")
+# Line ends as Python's universal newlines (what configparser reading a file
+# sees) -- not str.splitlines, which also breaks at \x0c, \x1c, \x85, U+2028.
+_LINE_END = re.compile(r"\r\n|\r|\n")
 _EXPANSION = re.compile(r"%(?:%|\((?P<name>[^)]*)\)(?P<spec>[-#0 +]*\d*(?:\.\d+)?[diouxXeEfFgGcrsa])"
                         r"|(?P<bad>))")
 
@@ -66,7 +69,7 @@ def parse_text(text, path, sections=None):
     """Sections from one file's text, merged into ``sections`` (name -> Section)."""
     sections = {} if sections is None else sections
     current, last, last_indent = None, None, 0
-    for number, raw in enumerate(text.splitlines(), 1):
+    for number, raw in enumerate(_LINE_END.split(text), 1):
         stripped = raw.strip()
         if not stripped or stripped[0] in ";#":
             if not stripped:
@@ -103,6 +106,9 @@ def read_file(path):
             data = f.read()
     except OSError as exc:
         raise ConfigError(path, 0, exc.strerror or "cannot read") from None
+    if b"\0" in data:      # no argument or variable can hold one; pv's markers use it
+        raise ConfigError(path, data[:data.index(b"\0")].count(b"\n") + 1,
+                          "a NUL byte in the text")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -148,8 +154,9 @@ def _merge(sections, name, section):
 def expand(value, names, environ, deferred=None):
     """``value.text`` with ``%(name)s`` expanded from ``names``, ``here`` and ``ENV_X``.
 
-    ``deferred`` maps names whose value is only known when the service runs
-    (``process_num``) to a function of the format spec returning a marker.
+    ``deferred(name, spec)`` returns a marker for a name whose value is only
+    known when the service runs (``process_num``, ``ENV_X`` at start time),
+    or None to expand it now.
     """
     def one(match):
         if match.group("bad") is not None:
@@ -158,8 +165,9 @@ def expand(value, names, environ, deferred=None):
         name = match.group("name")
         if name is None:
             return "%"
-        if deferred and name in deferred:
-            return deferred[name](match.group("spec"))
+        marker = deferred(name, match.group("spec")) if deferred else None
+        if marker is not None:
+            return marker
         known = dict(names, here=value.here())
         if name.startswith("ENV_") and name[4:] in environ:
             known[name] = environ[name[4:]]

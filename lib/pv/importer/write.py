@@ -15,8 +15,11 @@ from pv.diag import TempError, reason_of
 from pv.importer.plan import MARKER_FILE
 
 MANAGED = ("run", "down", "restart", "exit-codes", "start-secs", "max-retries", "down-signal",
-           "timeout-kill", "user", "umask", "environment", "instances", "group", MARKER_FILE)
+           "timeout-kill", "user", "user-env", "umask", "environment", "instances",
+           "instance-names", "instance-logs", "group", "retry-delay", "priority", "socket",
+           MARKER_FILE)
 LOG_RUN = os.path.join("log", "run")
+LOG_RUNS = {LOG_RUN: "log", os.path.join("log-stderr", "run"): "log-stderr"}   # -> their dir
 
 
 class Outcome:
@@ -74,8 +77,9 @@ def _fill(directory, files):
         full = os.path.join(directory, relpath)
         os.makedirs(os.path.dirname(full), exist_ok=True)
         _write_new(full, text, mode)
-    if LOG_RUN in files:
-        os.makedirs(os.path.join(directory, "log", "main"), exist_ok=True)
+    for relpath, subdir in LOG_RUNS.items():
+        if relpath in files:
+            os.makedirs(os.path.join(directory, subdir, "main"), exist_ok=True)
 
 
 def _create(scandir, plan):
@@ -111,8 +115,8 @@ def _update(path, plan):
     changed, note = [], ""
     for relpath, (text, mode) in sorted(plan.files.items()):
         full = os.path.join(path, relpath)
-        if relpath == LOG_RUN and not os.path.isdir(os.path.join(path, "log")):
-            _create_log(path, {relpath: (text, mode)})
+        if relpath in LOG_RUNS and not os.path.isdir(os.path.join(path, LOG_RUNS[relpath])):
+            _create_log(path, LOG_RUNS[relpath], (text, mode))
             changed.append(relpath)
             continue
         if _read(full) == text.encode():
@@ -126,20 +130,22 @@ def _update(path, plan):
         if relpath not in plan.files and os.path.lexists(os.path.join(path, relpath)):
             os.unlink(os.path.join(path, relpath))
             changed.append(relpath)
-    if LOG_RUN not in plan.files and os.path.isdir(os.path.join(path, "log")):
-        note = "no log wanted any more; log/ left in place (remove it by hand)"
+    for relpath, subdir in LOG_RUNS.items():
+        if relpath not in plan.files and os.path.isdir(os.path.join(path, subdir)):
+            note = "no log wanted any more; %s/ left in place (remove it by hand)" % subdir
     return [c for c in changed if c != MARKER_FILE], note
 
 
-def _create_log(path, files):
-    """A new log/ in an existing service: built under a dot name, renamed into place."""
+def _create_log(path, subdir, run):
+    """A new log/ (or log-stderr/) in an existing service: built under a dot name,
+    renamed into place."""
     import shutil
-    temp = os.path.join(path, ".log.tmp-%d" % os.getpid())
+    temp = os.path.join(path, ".%s.tmp-%d" % (subdir, os.getpid()))
     try:
         os.mkdir(temp, 0o755)
-        _fill(temp, {"run": files[LOG_RUN]})
+        _fill(temp, {"run": run})
         os.makedirs(os.path.join(temp, "main"), exist_ok=True)
-        os.rename(temp, os.path.join(path, "log"))
+        os.rename(temp, os.path.join(path, subdir))
     except BaseException:
         shutil.rmtree(temp, ignore_errors=True)
         raise

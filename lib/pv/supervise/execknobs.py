@@ -11,6 +11,7 @@ import os
 from pv.servicedir import KnobError, read_first_line, read_text
 
 USER, UMASK, ENVIRONMENT, LIMITS = "user", "umask", "environment", "limits"
+USER_ENV = "user-env"    # "keep": the user switch leaves HOME, USER, ... as they are
 LIMIT_NAMES = ("as", "core", "cpu", "data", "fsize", "memlock", "nofile", "nproc", "rss",
                "stack")
 
@@ -90,7 +91,9 @@ def parse_environment(text):
     env, pending, start = {}, "", 0
     if "\0" in text:     # execve cannot pass it; say where, rather than fail at the spawn
         raise KnobError("environment: line %d: a NUL byte" % (text[:text.index("\0")].count("\n") + 1))
-    for number, raw in enumerate(text.splitlines(), 1):
+    # Lines end at \n (and \r\n) only: str.splitlines would also break a value
+    # at \x0c, \x1c, \x85 or U+2028.
+    for number, raw in enumerate(text.replace("\r\n", "\n").split("\n"), 1):
         if raw.endswith("\\") and not raw.endswith("\\\\"):
             pending, start = pending + raw[:-1], start or number
             continue
@@ -155,6 +158,8 @@ def _read_exec(service):
     user = read_first_line(os.path.join(service, USER))
     if user:
         resolve_user(spec, user)
+        if read_first_line(os.path.join(service, USER_ENV)) == "keep":
+            spec.env = {}     # Supervisor's user=: setuid only, no login environment
     text = _read(service, ENVIRONMENT)
     if text is not None:      # after user: it may set HOME and friends itself
         spec.env.update(parse_environment(text))

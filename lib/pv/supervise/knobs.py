@@ -10,7 +10,7 @@ import os
 
 from pv import servicedir
 from pv.supervise import policy
-from pv.supervise import readiness
+from pv.supervise import readiness, supknobs
 from pv.signames import signal
 
 # Variables that address the supervisor's own manager, never the service.
@@ -46,11 +46,14 @@ class Knobs:
         return self.number(name, default, servicedir.MAX_KNOB_SECS)
 
     def policy(self):
+        start_secs = self.seconds(servicedir.START_SECS, None)
         return policy.Policy(
             restart=self.read(servicedir.read_restart, (self.path,), "always"),
             exit_codes=self.read(servicedir.read_exit_codes, (self.path,), frozenset([0])),
-            start_secs=self.seconds(servicedir.START_SECS, 0),
-            max_retries=self.number(servicedir.MAX_RETRIES, None))
+            start_secs=start_secs or 0,
+            max_retries=self.number(servicedir.MAX_RETRIES, None),
+            start_secs_given=start_secs is not None,
+            pacing=self.read(supknobs.read_retry_delay, (self.path,), None))
 
     def down_signal(self):
         return self.read(servicedir.read_signal,

@@ -36,6 +36,7 @@ class Runner(Host):
         self._needs = None             # the Needs graph, rebuilt when the set changes
         self._waiting = set()          # services waiting for what they need
         self._in_stop_pass = self._stop_again = False
+        self._priorities = {}          # path -> priority, read once at shutdown
         self._notify_pending = False
         self._table, self._table_iteration = {}, -1
         self._marks = None             # (markers, {marker: pids}) during one batch
@@ -149,12 +150,25 @@ class Runner(Host):
             while self._stop_again:
                 self._stop_again = False
                 live = {name_of(s) for s in self.services} if self.needs.needed_by else set()
+                top = max((self._priority(s) for s in self.services), default=None)
                 for service in list(self.services):
-                    if not service.stopping and self.needs.may_stop(service, live):
+                    if not service.stopping and self._priority(service) == top and \
+                            self.needs.may_stop(service, live):
                         service.stopping = True
                         service.exit()
         finally:
             self._in_stop_pass = False
+
+    def _priority(self, service):
+        """Its ``priority`` (supknobs): the highest level stops first, and the
+        next only once all of it is gone, as supervisord stops its groups."""
+        if service.path not in self._priorities:
+            from pv.supervise import supknobs
+            try:
+                self._priorities[service.path] = supknobs.read_priority(service.path)
+            except (servicedir.KnobError, OSError):
+                self._priorities[service.path] = supknobs.DEFAULT_PRIORITY
+        return self._priorities[service.path]
 
     def needs_met(self, service):
         return self.needs.may_start(service)

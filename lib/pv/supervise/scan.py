@@ -15,7 +15,8 @@ import os
 import stat
 
 from pv import diag
-from pv.supervise import instances
+from pv.servicedir import KnobError
+from pv.supervise import instances, supknobs
 
 SCAN_DIR = ".pv-scan"        # pv-scan's own directory inside D
 SCAN_LOCK = "lock"
@@ -133,7 +134,7 @@ class Scanner:
         # Begin only once every new entry is known, so that ``needs`` can name
         # a service that sorts after the one that needs it.
         new, self._new = self._new, None
-        for service in new:
+        for service in sorted(new, key=_priority):     # stable: by name within a level
             self._begin(service)
 
     def _consider(self, name):
@@ -239,3 +240,11 @@ def _make_fifo(path):
     except FileNotFoundError:
         pass
     os.mkfifo(path, 0o600)
+
+
+def _priority(entry):
+    """An entry's ``priority`` (supknobs): services begin in ascending order."""
+    try:
+        return supknobs.read_priority(entry.path)
+    except (KnobError, OSError):
+        return supknobs.DEFAULT_PRIORITY

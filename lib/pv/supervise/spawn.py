@@ -2,10 +2,11 @@
 
 With ``os.posix_spawn`` (vfork-fast, and it reports a failed exec as an
 OSError, synchronously): in a new session so the service's process group can
-be signalled as a whole; with SIGPIPE, SIGXFSZ and every signal pv handles
-reset to their defaults and an empty signal mask, so nothing of the
-supervisor's signal state leaks into the service; every other descriptor of
-ours is close-on-exec.  ``subprocess.Popen`` would do the same, but importing
+be signalled as a whole; with every signal's disposition reset to its default
+and an empty signal mask, so nothing of the supervisor's signal state leaks
+into the service -- not even a signal ignored by whoever started pv-scan
+(``trap '' QUIT`` in an entrypoint), which exec alone would pass on; every
+other descriptor of ours is close-on-exec.  ``subprocess.Popen`` would do the same, but importing
 it costs pv-scan 2.7 MB, a third of its budget, so it is used only where
 posix_spawn cannot serve (no setsid support in the C library).
 
@@ -16,10 +17,9 @@ status with ``reaped``.
 import os
 from pv.signames import signal
 
-# Dispositions the supervisor changes, to be reset in the child.
-RESET_SIGNALS = tuple(getattr(signal, name) for name in (
-    "SIGPIPE", "SIGXFSZ", "SIGHUP", "SIGINT", "SIGQUIT", "SIGTERM", "SIGCHLD", "SIGALRM",
-    "SIGUSR1", "SIGUSR2"))
+# Every disposition is reset in the child: those the supervisor changes and
+# those it inherited ignored.  KILL and STOP cannot be changed at all.
+RESET_SIGNALS = tuple(sorted(set(signal.valid_signals()) - {signal.SIGKILL, signal.SIGSTOP}))
 
 
 class Child:
@@ -32,21 +32,25 @@ class Child:
         self.returncode = None
 
 
-def spawn(argv, cwd, env, stdin=None, stdout=None, fds=None, spec=None, nofile=None):
+def spawn(argv, cwd, env, stdin=None, stdout=None, fds=None, spec=None, nofile=None,
+          stderr=None):
     """Start ``argv`` in ``cwd`` in its own session; return a Child. OSError if exec fails.
 
     ``fds`` maps descriptor numbers in the child to ours (notification-fd);
     ``spec`` is an execknobs.Exec (user, umask, limits); ``nofile`` the soft
     RLIMIT_NOFILE the child gets where the supervisor raised its own.
     """
+    fds = dict(fds or {})
+    if stderr is not None:
+        fds[2] = stderr
     if spec is not None and (spec.user or spec.limits):
-        return _spawn_with_popen(argv, cwd, env, stdin, stdout, fds or {}, spec, nofile)
+        return _spawn_with_popen(argv, cwd, env, stdin, stdout, fds, spec, nofile)
     actions = []
     if stdin is not None:
         actions.append((os.POSIX_SPAWN_DUP2, stdin, 0))
     if stdout is not None:
         actions.append((os.POSIX_SPAWN_DUP2, stdout, 1))
-    for child_fd, our_fd in (fds or {}).items():
+    for child_fd, our_fd in fds.items():
         actions.append((os.POSIX_SPAWN_DUP2, our_fd, child_fd))
     # posix_spawn has no chdir, umask or rlimit: the supervisor is single-
     # threaded, so it sets its own for the spawn and puts them back at once.
@@ -57,7 +61,7 @@ def spawn(argv, cwd, env, stdin=None, stdout=None, fds=None, spec=None, nofile=N
         except NotImplementedError:
             pid = None
     if pid is None:
-        return _spawn_with_popen(argv, cwd, env, stdin, stdout, fds or {}, spec, nofile)
+        return _spawn_with_popen(argv, cwd, env, stdin, stdout, fds, spec, nofile)
     return Child(pid)
 
 
@@ -89,19 +93,31 @@ class _borrowed:
 
 
 def _spawn_with_popen(argv, cwd, env, stdin, stdout, fds, spec, nofile):
-    """For what posix_spawn cannot do: switching user, and rlimits per service."""
+    """For what posix_spawn cannot do: switching user, and rlimits per service.
+
+    Popen's restore_signals resets only PIPE, XFSZ (and XFZ), so the child
+    resets every disposition and the mask itself, as posix_spawn does above.
+    close_fds stays off: our descriptors are all close-on-exec, and the
+    notification fd must be dup2'ed to its number in the child, which
+    close_fds would close again (pass_fds cannot name a number not yet open).
+    """
     import subprocess
-    if fds:
-        raise OSError(0, "notification-fd cannot be combined with user or limits")
     import resource   # here, not in the child: a switched user may not read the stdlib
     limits = dict(spec.limits) if spec else {}
     if nofile is not None and resource.RLIMIT_NOFILE not in limits:
         limits[resource.RLIMIT_NOFILE] = (nofile, None)
+    setrlimit, getrlimit, dup2 = resource.setrlimit, resource.getrlimit, os.dup2
 
     def in_child():
         for which, (soft, hard) in limits.items():
-            current_hard = resource.getrlimit(which)[1]
-            resource.setrlimit(which, (soft, current_hard if hard is None else hard))
+            current_hard = getrlimit(which)[1]
+            setrlimit(which, (soft, current_hard if hard is None else hard))
+        _reset_signals()
+        for child_fd, our_fd in fds.items():
+            if child_fd == our_fd:
+                os.set_inheritable(our_fd, True)
+            else:
+                dup2(our_fd, child_fd, inheritable=True)
 
     kwargs = {}
     if spec is not None and spec.user:
@@ -110,14 +126,23 @@ def _spawn_with_popen(argv, cwd, env, stdin, stdout, fds, spec, nofile):
         kwargs["umask"] = spec.umask
     try:
         process = subprocess.Popen(argv, cwd=cwd, env=env, stdin=stdin, stdout=stdout,
-                                   close_fds=True, pass_fds=tuple(fds), start_new_session=True,
-                                   restore_signals=True, preexec_fn=in_child if limits else None,
-                                   **kwargs)
+                                   close_fds=False, start_new_session=True,
+                                   restore_signals=True, preexec_fn=in_child, **kwargs)
     except subprocess.SubprocessError:
         raise OSError(0, "unable to apply limits (a hard limit above the current one?)")
     child = Child(process.pid)
     process.returncode = 0   # we reap it ourselves; keep Popen.__del__ from waiting
     return child
+
+
+def _reset_signals():
+    """In a forked child: every disposition to its default, nothing blocked."""
+    for signum in RESET_SIGNALS:
+        try:
+            signal.signal(signum, signal.SIG_DFL)
+        except (OSError, ValueError):
+            pass
+    signal.pthread_sigmask(signal.SIG_SETMASK, ())
 
 
 def reaped(child, status):

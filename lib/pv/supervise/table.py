@@ -125,7 +125,8 @@ def spawned(phase, event, facts):
 def spawn_failed(phase, event, facts):
     fails = facts.fails + 1
     effects = [("fails", fails), ("reason", facts.reason), ("warn", facts.reason)]
-    return _backoff_or_fatal(facts, fails, policy.backoff_delay(max(fails, 2)), effects, False)
+    delay = policy.backoff_delay(max(fails, 2), facts.policy.pacing)
+    return _backoff_or_fatal(facts, fails, delay, effects, False)
 
 
 def _backoff_or_fatal(facts, fails, delay, effects, restart):
@@ -149,10 +150,12 @@ def _decide(facts, effects, fails):
     if facts.stop_asked:     # a restart the user asked for is not a crash
         new, more, _ = _start(facts, False, "")
         return new, effects + [("restarts",)] + more, "restarted as asked"
-    if not policy.wants_restart(facts.policy, facts.exit_code, facts.exit_signal):
+    if not policy.wants_restart(facts.policy, facts.exit_code, facts.exit_signal) and \
+            not policy.retries_failed_start(facts.policy, fails):
         return Phase.DOWN, effects + [("want", Want.DOWN), ("next_try", None)], \
             "down: restart policy " + facts.policy.restart
-    return _backoff_or_fatal(facts, fails, policy.backoff_delay(fails), effects, True)
+    delay = policy.backoff_delay(fails, facts.policy.pacing)
+    return _backoff_or_fatal(facts, fails, delay, effects, True)
 
 
 def _over(facts, effects, fails):

@@ -31,7 +31,7 @@ class Unit(Leftovers, Records):
         self.label = label            # as the user named it, for messages
         self.service, self.host = service, host
         self.is_log = is_log
-        self.stdin = self.stdout = None
+        self.stdin = self.stdout = self.stderr = None
         self.instance = instance      # None, or k of an ``instances`` directory
         # An instance keeps its records in S/instance/k/supervise and is marked
         # with that directory, so that each is a service of its own to sv.
@@ -123,7 +123,8 @@ class Unit(Leftovers, Records):
             env.update(self.readiness.env)
             self.run = spawn.spawn(["./run"], self.path, env, stdin=self.stdin,
                                    stdout=self.stdout, fds=self.readiness.fds,
-                                   spec=self.exec_spec, nofile=self.host.child_nofile)
+                                   spec=self.exec_spec, nofile=self.host.child_nofile,
+                                   stderr=self.stderr)
         except (servicedir.KnobError, OSError) as exc:
             self.readiness.close()
             self.failure = "unable to start ./run: %s" % (getattr(exc, "strerror", 0) or exc)
@@ -231,7 +232,7 @@ class Unit(Leftovers, Records):
         """Start a helper of the service (./check, ./finish) like its run, minus readiness."""
         return spawn.spawn(argv, self.path, self._environment(), stdin=self.stdin,
                            stdout=self.stdout, spec=self.exec_spec,
-                           nofile=self.host.child_nofile)
+                           nofile=self.host.child_nofile, stderr=self.stderr)
 
 def _setter(name):
     return lambda unit, value: unit._set(name, value)
