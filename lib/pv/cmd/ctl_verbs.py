@@ -165,7 +165,7 @@ def do_remove(ctx, args):
                 diag.warn(PROG, "unable to remove %s: it did not go down" % target.name)
                 codes.append(diag.EXIT_NO)
                 continue
-            ctl_ops.send_all([target], "x", False)
+            ctl_ops.send_all([target], "x")
             ctl_add.wait_unsupervised(target.path, ctx.wait_secs)
         ctl_add.delete(target.path)
         print_line(ctx, "%s: removed" % target.name)
