@@ -196,8 +196,8 @@ class Pump:
             d.close()
         self.open_dirs()
 
-    def _rotate(self, d):
-        name = d.rotate()
+    def _rotate(self, d, inside_line=False):
+        name = d.rotate(inside_line)
         if name:
             self.info("rotate: %s/%s" % (d.name, name))
 
@@ -243,10 +243,11 @@ class Pump:
         while pos < end:
             stop = d.cut(out, pos, end)
             if stop is None:
-                self._rotate(d)
+                self._rotate(d, inside_line=d.midline)
                 continue
+            before = d.size
             self._write_all(d, view[pos:stop])
-            d.midline = out[stop - 1] != 0x0A
+            d.wrote(out, pos, stop, before)
             pos = stop
         if not d.midline and d.room() == 0:
             self._rotate(d)
