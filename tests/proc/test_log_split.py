@@ -116,3 +116,39 @@ def test_a_split_line_continues_after_a_kill_without_loss(procs, tmp_path):
     while same < min(len(body), len(digits)) and body[same] == digits[same]:
         same += 1       # within the first block that differs
     assert len(body) >= len(digits) and digits.endswith(body[same:])
+
+
+def test_a_kill_under_a_flood_repeats_at_most_one_piece(procs, tmp_path):
+    # pv-log writes and consumes 64 KiB of whole lines at a time (pv-log(1)):
+    # a SIGKILL between the two repeats at most that much, never a chunk.
+    d = tmp_path / "log"
+    d.mkdir()
+    (d / "config").write_text("s1000000\nn100000\n")
+    count, piece, kills = 400_000, 64 << 10, 6
+    r, w = os.pipe()
+    code = ("import sys\nout = sys.stdout.buffer\nfor s in range(0, %d, 1000):\n"
+            "    out.write(b''.join(b'%%07d %%s\\n' %% (i, b'y' * (i %% 53))"
+            " for i in range(s, min(s + 1000, %d))))\n") % (count, count)
+    source = procs.start([sys.executable, "-c", code], stdout=w)
+    os.close(w)
+    args = [sys.executable, PVLOG, str(d)]
+
+    def written():
+        return sum(os.path.getsize(p) for p in log_files(str(d)) if os.path.exists(p))
+    for _ in range(kills):
+        logger = procs.start(args, stdin=r)
+        start = written()
+        support.wait_until(lambda s=start: written() > s + 600_000 or source.poll() is not None,
+                           timeout=TIMEOUT, what="pv-log to make progress")
+        logger.kill()
+        logger.wait(timeout=TIMEOUT)
+    last = procs.start(args, stdin=r)
+    os.close(r)
+    assert source.wait(timeout=TIMEOUT) == 0
+    assert last.wait(timeout=TIMEOUT) == 0
+    lines = b"".join(contents(str(d))).split(b"\n")[:-1]
+    numbers = [int(line[:7]) for line in lines]
+    assert sorted(set(numbers)) == list(range(count))        # nothing lost
+    repeated = sum(len(line) + 1 for line, n in zip(lines, numbers)) - sum(
+        8 + n % 53 + 1 for n in range(count))
+    assert repeated <= kills * (piece + 64), repeated
