@@ -92,8 +92,15 @@ class SuperviseDir:
             return ""
 
     def publish(self, runit, state):
-        """Write every record, then wake the waiters."""
-        status.write_all(self.path, runit, state, self._written)
+        """Write every record that changed, then wake the waiters.
+
+        status, stat, pid, state in this order, the state last (see
+        ``status.write_all``), each by ``replace_reusing``.
+        """
+        for name, data in status.records(runit, state).items():
+            if self._written.get(name) != data:
+                replace_reusing(self.path, name, data)
+                self._written[name] = data
         self.notify(b"s")
 
     def notify(self, event):
@@ -128,6 +135,43 @@ class SuperviseDir:
             if fd >= 0:
                 os.close(fd)
                 setattr(self, name, -1)
+
+
+def replace_reusing(directory, name, data):
+    """Replace ``directory/name`` by rename, as ``status.write_atomic`` does,
+    but into an inode kept from the last replace instead of a new one.
+
+    Creating a file (and freeing the one a rename replaces) is what costs
+    here: about 0.25 ms on ext4, against 0.03 ms for this, and pv-scan
+    bringing 1,000 services up writes 8,000 records.  So the inode the
+    rename replaces is kept (linked as NAME.old first), and becomes the
+    next NAME.new: rewritten in place, it needs no block allocation either.
+    NAME is always a whole file, old or new.  (A reader that opened NAME and
+    has not read it two replaces later may see it change under it.)
+    """
+    path = os.path.join(directory, name)
+    spare, old = path + ".new", path + ".old"
+    try:
+        fd = os.open(spare, os.O_WRONLY)
+    except FileNotFoundError:
+        fd = os.open(spare, os.O_WRONLY | os.O_CREAT, 0o644)
+    try:
+        done = 0
+        while done < len(data):
+            done += os.pwrite(fd, data[done:], done)
+        os.ftruncate(fd, len(data))
+    finally:
+        os.close(fd)
+    try:
+        os.link(path, old)
+    except FileExistsError:     # left by a supervisor killed in between
+        os.unlink(old)
+        os.link(path, old)
+    except FileNotFoundError:   # the first record of this name
+        old = None
+    os.replace(spare, path)
+    if old is not None:
+        os.replace(old, spare)
 
 
 def _unlink_if_stale(path):
