@@ -145,6 +145,7 @@ def _bench(args, work):
         print("%-12s %9.1f %12.0f %9.1f  %s" % (name, megabytes / secs, count / secs, rss, check))
     ratios(results)
     giant_line(work, megabytes)
+    kills(work, logdir, 3 if args.quick else 6)
 
 
 def ratios(results):
@@ -167,10 +168,91 @@ def giant_line(work, megabytes):
     feed.stdout.close()
     peak = watch_rss(proc)
     feed.wait()
-    size = sum(os.path.getsize(os.path.join(logdir, n)) for n in os.listdir(logdir)
-               if n == "current" or n.startswith("@"))
-    print("pv-log, one %d MB line without newline: peak RSS %.1f MB, %d bytes logged"
-          % (megabytes, peak / 1024, size))
+    sizes = [os.path.getsize(os.path.join(logdir, n)) for n in os.listdir(logdir)
+             if n == "current" or n.startswith("@")]
+    print("pv-log, one %d MB line without newline: peak RSS %.1f MB; under the default"
+          " s and n, %d files of at most %d bytes, %d bytes kept"
+          % (megabytes, peak / 1024, len(sizes), max(sizes), sum(sizes)))
+
+
+def flood_argv(count):
+    """A writer of ``count`` numbered lines, as fast as it can."""
+    filler = "x" * (LINE - 12)
+    code = ("import sys\nout = sys.stdout.buffer\nfor s in range(0, %d, 1000):\n"
+            "    out.write(b''.join(b'%%010d %s\\n' %% i for i in range(s, min(s + 1000, %d))))\n"
+            % (count, filler, count))
+    return [sys.executable, "-c", code]
+
+
+def kills(work, logdir, times):
+    """Lines repeated and lost per SIGKILL of each logger under a flood.
+
+    The writer's pipe outlives every logger, as under a supervisor: each
+    logger is started ``times`` times on the same pipe, killed once the
+    logs have grown by 4 MB, and a last one runs to the end of the input.
+    """
+    count = 400_000 if times < 6 else 1_000_000
+    print("\nkill -9 under a flood: %d lines of %d bytes, %d kills, the pipe kept"
+          % (count, LINE, times))
+    print("%-12s %14s %14s %9s" % ("logger", "repeated/kill", "lost/kill", "torn"))
+    plain = [("pv-log", [sys.executable, PVLOG, logdir]), ("svlogd", ["svlogd", logdir]),
+             ("multilog", ["multilog", "s%d" % min(SIZE, 16777215), "n%d" % KEEP, logdir]),
+             ("s6-log", ["s6-log", "-b", "n%d" % KEEP, "s%d" % SIZE, logdir])]
+    for name, argv in plain:
+        if not shutil.which(argv[0]):
+            continue
+        repeated, lost, torn = flood_kills(argv, logdir, count, times)
+        print("%-12s %14.0f %14.0f %9d" % (name, repeated / times, lost / times, torn))
+
+
+def flood_kills(argv, logdir, count, times):
+    shutil.rmtree(logdir, ignore_errors=True)
+    os.mkdir(logdir)
+    with open(os.path.join(logdir, "config"), "w") as cfg:
+        cfg.write("s%d\nn%d\n" % (SIZE, KEEP))
+    r, w = os.pipe()
+    writer = subprocess.Popen(flood_argv(count), stdout=w)
+    os.close(w)
+    try:
+        for _ in range(times):
+            proc = subprocess.Popen(argv, stdin=r, stderr=subprocess.DEVNULL)
+            start = logged_bytes(logdir)
+            deadline = time.monotonic() + 60
+            while (logged_bytes(logdir) < start + 4_000_000 and writer.poll() is None
+                   and time.monotonic() < deadline):
+                time.sleep(0.002)
+            proc.kill()
+            proc.wait()
+        proc = subprocess.Popen(argv, stdin=r, stderr=subprocess.DEVNULL)
+        os.close(r)
+        writer.wait()
+        proc.wait(timeout=120)
+    finally:
+        for p in (writer, proc):
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+    seen, repeated, torn = set(), 0, 0
+    for line in logged_lines(logdir, False):
+        if len(line) != LINE:
+            torn += 1
+            continue
+        number = int(line[:10])
+        if number in seen:
+            repeated += 1
+        seen.add(number)
+    return repeated, count - len(seen), torn
+
+
+def logged_bytes(logdir):
+    total = 0
+    for name in os.listdir(logdir):
+        if name == "current" or name.startswith("@"):
+            try:
+                total += os.path.getsize(os.path.join(logdir, name))
+            except OSError:
+                pass
+    return total
 
 
 def main():

@@ -21,6 +21,9 @@ OPS_SERVICES = 50
 IDLE_SERVICES = 100
 SETTLE_SECS = 2.0          # run.py --quick: 1.0
 UP_SECS = 120.0
+STATUS_REPS = 3            # the status of all N: the best of three
+PICKUP_SECS = 15.0
+FLOOR_ARGV = ["python3", "-I", "-S", "-c", "pass"]   # the interpreter's own start
 
 
 START = time.monotonic()
@@ -125,11 +128,13 @@ def scale_run(cls, root, count):
             return None
         time.sleep(SETTLE_SECS)
         rss, pss = procfs.memory(peer.pids())
+        names = sorted(os.listdir(peer.scandir))
+        status = min(timed(peer.status_argv(names)) for _ in range(STATUS_REPS))
         pids = service_pids(work)
         begin = time.monotonic()
         peer.take_down()
         down = time.monotonic() - begin if all_gone(peer, pids) else None
-        return dict(up=up, rss=rss, pss=pss, down=down)
+        return dict(up=up, rss=rss, pss=pss, down=down, status=status)
     finally:
         peer.stop()
 
@@ -243,3 +248,42 @@ def ops_run(cls, root, reps):
         return result
     finally:
         peer.stop()
+
+
+def pickup_run(cls, root, reps):
+    """Seconds from a new symlink in the scan directory to its run started, ``reps`` times.
+
+    The scanner runs one service, settled; each new service directory is
+    made elsewhere and linked in (then the peer's announce command, if it
+    has one, is run and counted).
+    """
+    work = make_work(root, "%s-pickup" % cls.name)
+    add_services(work, 1)
+    peer, up = started(cls, work, 1)
+    times = []
+    try:
+        if up is None:
+            return times
+        time.sleep(SETTLE_SECS)
+        for n in range(reps):
+            name = "new%d" % n
+            real = os.path.join(work, "elsewhere", name)
+            os.makedirs(os.path.dirname(real), exist_ok=True)
+            write_run(real, SERVICE_RUN.format(up=os.path.join(work, "up"), name=name))
+            begin = time.monotonic()
+            os.symlink(real, os.path.join(peer.scandir, name))
+            announce = peer.announce(name)
+            if announce:
+                peers.quiet(announce)
+            if not wait_until(lambda: read_pid(work, name) is not None, PICKUP_SECS, 0.001):
+                failed(peer, "a new entry was not started within %g s" % PICKUP_SECS)
+                break
+            times.append(time.monotonic() - begin)
+        return times
+    finally:
+        peer.stop()
+
+
+def floor_times(reps):
+    """Wall times of the bare interpreter's start, as pv's commands find it."""
+    return [timed(FLOOR_ARGV) for _ in range(reps)]

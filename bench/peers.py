@@ -41,7 +41,7 @@ class Peer:
     name = "?"
     comms = ()              # names of the supervisor processes below the root
     tools = ()              # executables that must be on PATH
-    down_method = restart_method = status_method = ""
+    down_method = restart_method = status_method = pickup_method = ""
 
     def __init__(self, work):
         self.work = work
@@ -100,6 +100,10 @@ class Peer:
         """[(label, argv)]: restart commands; an empty argv means 'signal only, then poll'."""
         return []
 
+    def announce(self, name):
+        """argv that makes the scanner take a new entry ``name`` now; None: it finds it alone."""
+        return None
+
     def status_argv(self, names):
         """argv of one status command over ``names``."""
         raise NotImplementedError
@@ -108,6 +112,7 @@ class Peer:
 class Pv(Peer):
     name = "pv"
     down_method = "SIGTERM to pv-scan"
+    pickup_method = "none (inotify)"
     restart_method = "pv-ctl restart NAME (and pv-svc -t -w up)"
     status_method = "pv-ctl status [NAME]"
 
@@ -132,6 +137,7 @@ class Runit(Peer):
     comms = ("runsv",)
     tools = ("runsvdir", "runsv", "sv")
     down_method = "sv down DIR... (one call), then HUP to runsvdir to end the runsv"
+    pickup_method = "none (runsvdir looks every 5 s)"
     restart_method = "sv restart DIR (waits)"
     status_method = "sv status DIR..."
 
@@ -156,6 +162,7 @@ class Daemontools(Peer):
     comms = ("supervise",)
     tools = ("svscan", "supervise", "svc", "svstat")
     down_method = "TERM to svscan, then svc -dx DIR... (one call)"
+    pickup_method = "none (svscan looks every 5 s)"
     restart_method = "svc -t DIR, then poll"
     status_method = "svstat DIR..."
 
@@ -178,6 +185,7 @@ class S6(Peer):
     comms = ("s6-supervise",)
     tools = ("s6-svscan", "s6-supervise", "s6-svc", "s6-svstat", "s6-svscanctl")
     down_method = "s6-svscanctl -t DIR (s6-svscan TERMs every s6-supervise: down, exit)"
+    pickup_method = "s6-svscanctl -a DIR"
     restart_method = "s6-svc -r -wu DIR"
     status_method = "s6-svstat DIR (one per call: a sh loop for 50)"
 
@@ -187,6 +195,9 @@ class S6(Peer):
 
     def _take_down(self):
         quiet(["s6-svscanctl", "-t", self.scandir])
+
+    def announce(self, name):
+        return ["s6-svscanctl", "-a", self.scandir]
 
     def restarts(self, name):
         return [("s6-svc -r -wu", ["s6-svc", "-r", "-wu", os.path.join(self.scandir, name)])]
@@ -227,6 +238,7 @@ stderr_logfile=NONE
 class Supervisor(Peer):
     name = "supervisor"
     down_method = "supervisorctl shutdown"
+    pickup_method = "a [program:NAME] added to the conf, supervisorctl update"
     restart_method = "supervisorctl restart NAME (waits)"
     status_method = "supervisorctl status [NAME]"
 
@@ -255,6 +267,11 @@ class Supervisor(Peer):
 
     def _take_down(self):
         quiet(self.ctl("shutdown"))
+
+    def announce(self, name):
+        with open(self.conf(), "a") as f:
+            f.write(SUPERVISORD_PROGRAM.format(name=name, dir=os.path.join(self.scandir, name)))
+        return self.ctl("update")
 
     def restarts(self, name):
         return [("supervisorctl restart", self.ctl("restart", name))]

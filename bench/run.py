@@ -23,8 +23,8 @@ import tempfile
 import measure
 import peers
 import procfs
-from measure import (FAILURES, IDLE_SERVICES, OPS_SERVICES, idle_run, ops_run, progress,
-                     respawn_run, scale_run)
+from measure import (FAILURES, FLOOR_ARGV, IDLE_SERVICES, OPS_SERVICES, floor_times, idle_run,
+                     ops_run, pickup_run, progress, respawn_run, scale_run)
 
 
 # --- the table -----------------------------------------------------------------------------
@@ -59,6 +59,7 @@ class Bench:
         self.args, self.root, self.classes = args, root, classes
         self.names = [c.name for c in classes]
         self.rows = []
+        self.floor, self.walls = None, []
 
     def row(self, label, fmt, values):
         self.rows.append((label, values, fmt))
@@ -80,7 +81,7 @@ class Bench:
             self.row("%s MB total, N=%d" % (key.upper(), count), "%.1f", pick(key, 1 / 1024))
             self.row("%s KiB per service, N=%d" % (key.upper(), count), "%.0f",
                      pick(key, 1.0 / count))
-        self.updown = (count, pick("up"), pick("down"))
+        self.updown = (count, pick("up"), pick("down"), pick("status", 1000.0))
 
     def idle(self):
         secs = self.args.idle
@@ -113,11 +114,42 @@ class Bench:
             self.row("  same, pv-svc -t -w up for pv", "%.1f", alt)
         self.row("status cmd, 1 service, ms", "%.1f", pick("status1"))
         self.row("status cmd, %d services, ms" % OPS_SERVICES, "%.1f", pick("status50"))
+        if "pv" in got:
+            progress("python3 -I -S -c pass x %d" % (4 * self.args.reps))
+            self.floor = median(floor_times(4 * self.args.reps)) * 1000
+            svc = median(got["pv"].get("pv-svc -t -w up", []))
+            self.walls = [("pv-ctl status NAME", pick("status1")["pv"], 2.0),
+                          ("pv-svc -t -w up -> new pid", None if svc is None else svc * 1000, 1.5),
+                          ("pv-ctl restart NAME -> new pid", pick("restart")["pv"], None)]
+
+    def pickup(self):
+        got = {}
+        for cls in self.classes:
+            progress("%s: new symlink -> run started x %d" % (cls.name, self.args.reps))
+            got[cls.name] = median(pickup_run(cls, self.root, self.args.reps))
+        self.row("new symlink -> run started, ms", "%.1f", ms(got))
+
+    def print_walls(self):
+        """pv's commands as multiples of the interpreter's own start, same run."""
+        if self.floor is None:
+            return
+        print("\ncommand walls against the interpreter's floor (%s: %.1f ms, this run):"
+              % (" ".join(FLOOR_ARGV), self.floor))
+        for label, value, goal in self.walls:
+            if value is None:
+                continue
+            print("  %-34s %7.1f ms %6.2fx%s" % (label, value, value / self.floor,
+                                                  "   (goal <= %gx)" % goal if goal else ""))
+        count, _up, _down, status = self.updown
+        if status.get("pv") is not None:
+            print("  %-34s %7.1f ms%s" % ("pv-ctl status, all %d" % count, status["pv"],
+                                           "            (goal <= 100 ms)" if count >= 1000 else ""))
 
     def up_down(self):
-        count, up, down = self.updown
+        count, up, down, status = self.updown
         self.row("all %d up (start -> last run), s" % count, "%.2f", up)
         self.row("all %d down (command -> last reaped), s" % count, "%.2f", down)
+        self.row("status cmd, all %d services, ms" % count, "%.1f", status)
 
 
 def ms(values):
@@ -165,8 +197,9 @@ def log_bench(quick):
 def methods(classes):
     print("\nhow each tool was driven:")
     for cls in classes:
-        print("  %-11s down: %s; restart: %s; status: %s" % (
-            cls.name, cls.down_method, cls.restart_method, cls.status_method))
+        print("  %-11s down: %s; restart: %s; status: %s; new entry: %s" % (
+            cls.name, cls.down_method, cls.restart_method, cls.status_method,
+            cls.pickup_method))
 
 
 def available(notes):
@@ -219,9 +252,11 @@ def run(args, root):
     bench.idle()
     bench.respawn()
     bench.ops()
+    bench.pickup()
     bench.up_down()
     print("\n".join(head))
     print_table(bench.rows, bench.names)
+    bench.print_walls()
     for note in notes:
         print("note: %s" % note)
     for failure, times in collections.Counter(FAILURES).items():

@@ -184,7 +184,7 @@ def _take_down(ctx, targets):
     _, late, failed = ctl_ops.act("stop", live, ctx.wait_secs, True, ctx.explicit_wait)
     if late or failed:
         return False
-    ctl_ops.send_all(live, "x", False)
+    ctl_ops.send_all(live, "x")
     return all(ctl_add.wait_unsupervised(t.path, ctx.wait_secs) for t in live)
 
 

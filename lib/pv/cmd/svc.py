@@ -83,49 +83,11 @@ def _complain(dirs, exc):
 
 
 def run(letters, condition, timeout_ms, dirs):
-    from pv import control, wait
-    codes, listeners, old_pids = [], [], {}
-    try:
-        for directory in dirs:
-            listener = None
-            try:
-                if condition:
-                    old_pids[directory] = _old_pid(directory, letters)
-                    listener = wait.Listener(directory, after_command=bool(letters))
-                    listeners.append(listener)
-                if letters:
-                    control.send(directory, letters)
-                elif not control.is_supervised(directory):
-                    raise diag.NotSupervised(directory)
-            except diag.PvError as exc:
-                _complain(dirs, exc)
-                codes.append(exc.code)
-                if listener is not None:
-                    listeners.remove(listener)
-                    listener.close()
-        if condition and listeners:
-            codes.append(_wait(dirs, listeners, condition, timeout_ms, old_pids))
-    finally:
-        for listener in listeners:
-            listener.close()
-    return diag.worst(codes)
-
-
-def _old_pid(directory, letters):
-    from pv import wait
-    if not any(ch in RESTART_LETTERS for ch in letters):
-        return 0
-    try:
-        return wait.read_records(directory)[1].pid
-    except diag.PvError:
-        return 0
-
-
-def _wait(dirs, listeners, condition, timeout_ms, old_pids):
     from pv import wait
     deadline = time.monotonic() + timeout_ms / 1000.0 if timeout_ms else None
+    replace = any(ch in RESTART_LETTERS for ch in letters)
     codes = []
-    for directory, exc in wait.wait_all(listeners, condition, deadline, old_pids):
+    for directory, exc in wait.command(dirs, letters, condition, deadline, replace):
         if exc is None:
             diag.say(PROG, "warning" if len(dirs) > 1 else "fatal",
                      "unable to wait for %s to be %s: timed out" % (directory, condition))

@@ -10,7 +10,7 @@ service: only ``d`` escalates.)
 
 import time
 
-from pv.diag import PvError, TempError, UsageError
+from pv.diag import UsageError
 from pv.supervise.states import LIVE_PHASES, UP_PHASES, Phase
 
 VERB_LETTERS = {"start": "u", "stop": "d", "restart": "du", "once": "o"}
@@ -59,84 +59,39 @@ def wait_deadline(verb, targets, wait_secs, explicit):
     return time.monotonic() + secs
 
 
-def _old_pid(target, verb):
+def send_all(targets, letters):
+    """Send ``letters`` to each target, no wait; [(target, PvError)] failures."""
     from pv import wait
-    if verb != "restart":
-        return 0
-    try:
-        return wait.read_records(target.path)[1].pid
-    except PvError:
-        return 0
-
-
-def send_all(targets, letters, listen, old_pids=None, verb=""):
-    """Send ``letters`` to each target.
-
-    Returns (listeners for those that got them, [(target, PvError)] failures).
-    With ``listen``, each wake-up FIFO is made before the letters are sent.
-    """
-    from pv import control, wait
-    listeners, failures = [], []
-    for target in targets:
-        listener = None
-        try:
-            if listen:
-                if old_pids is not None:
-                    old_pids[target.path] = _old_pid(target, verb)
-                listener = wait.Listener(target.path, after_command=True)
-            control.send(target.path, letters)
-        except PvError as exc:
-            failures.append((target, exc))
-            if listener is not None:
-                listener.close()
-            continue
-        if listener is not None:
-            listeners.append(listener)
-    return listeners, failures
+    by_path = {t.path: t for t in targets}
+    return [(by_path[path], exc) for path, exc in
+            wait.command([t.path for t in targets], letters)]
 
 
 def act(verb, targets, wait_secs=DEFAULT_WAIT_SECS, wait=True, explicit=False):
     """Do ``verb`` to every target; wait unless told not to.
 
     Returns (done targets, timed-out targets, [(target, PvError)] failures).
+    The same library call as ``pv-svc -w``: ``pv.wait.command``.
     """
     from pv import wait as waiting
-    letters = VERB_LETTERS[verb]
-    old_pids = {}
+    condition = VERB_CONDITION[verb] if wait else None
     deadline = wait_deadline(verb, targets, wait_secs, explicit) if wait else None
-    listeners, failures = send_all(targets, letters, wait, old_pids, verb)
+    paths = list(dict.fromkeys(t.path for t in targets))
     by_path = {t.path: t for t in targets}
-    timed_out = []
-    try:
-        if listeners:
-            left = _wait_all(waiting, listeners, VERB_CONDITION[verb], deadline, old_pids)
-            for path, exc in left:
-                if exc is None:
-                    timed_out.append(by_path[path])
-                else:
-                    failures.append((by_path[path], exc))
-    finally:
-        for listener in listeners:
-            listener.close()
+    timed_out, failures = [], []
+    for path, exc in waiting.command(paths, VERB_LETTERS[verb], condition, deadline,
+                                     replace=verb == "restart"):
+        if exc is None:
+            timed_out.append(by_path[path])
+        else:
+            failures.append((by_path[path], exc))
     bad = {t.path for t in timed_out} | {t.path for t, _ in failures}
     return [t for t in targets if t.path not in bad], timed_out, failures
 
 
-def _wait_all(waiting, listeners, condition, deadline, old_pids):
-    try:
-        return waiting.wait_all(listeners, condition, deadline, old_pids)
-    except NameError:
-        # pv.wait reports a supervisor that vanished mid-wait through a name
-        # it does not import; until that is fixed, judge each one ourselves.
-        from pv import control
-        return [(ls.service, None if control.is_supervised(ls.service)
-                 else TempError("wait for", ls.service, "supervisor exited"))
-                for ls in listeners]
-
-
 def signal_all(targets, letter):
     """Send one signal letter; [(target, PvError)] failures."""
-    return send_all(targets, letter, False)[1]
+    return send_all(targets, letter)
 
 
 def sv_word(row):

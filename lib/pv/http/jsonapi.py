@@ -130,19 +130,12 @@ def _act(req, verb, targets, letters, wait, timeout):
                 for t in targets]
     secs = req.app.wait_secs if timeout is None else timeout
     deadline = ctl_ops.wait_deadline(verb, targets, secs, timeout is not None)
-    old_pids = {}
-    listeners, failures = ctl_ops.send_all(targets, letters, True, old_pids, verb)
-    try:
-        left = ctl_ops._wait_all(waiting, listeners, wait, deadline, old_pids) \
-            if listeners else []
-    finally:
-        for listener in listeners:
-            listener.close()
-    outcome = {t.path: (t, "error", e.reason) for t, e in failures}
-    for path, exc in left:
-        outcome[path] = (None, "timeout" if exc is None else "error",
-                         "" if exc is None else exc.reason)
-    return [(t,) + outcome[t.path][1:] if t.path in outcome else (t, "ok", "") for t in targets]
+    paths = list(dict.fromkeys(t.path for t in targets))
+    outcome = {}
+    # The same send-and-wait as pv-svc -w and pv-ctl (pv.wait.command).
+    for path, exc in waiting.command(paths, letters, wait, deadline, replace=verb == "restart"):
+        outcome[path] = ("timeout", "") if exc is None else ("error", exc.reason)
+    return [(t,) + outcome[t.path] if t.path in outcome else (t, "ok", "") for t in targets]
 
 
 def post_service(req, rest, query, body):

@@ -64,7 +64,7 @@ def add_group(call, name):
                for r in rows):
             raise RpcFault(ALREADY_ADDED, name)
         if not os.path.exists(os.path.join(path, "down")):
-            ctl_ops.send_all([e.target for e in entries], "u", False)
+            ctl_ops.send_all([e.target for e in entries], "u")
         call.note("add %s (started)" % name)
         return True
     try:

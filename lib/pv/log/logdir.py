@@ -28,6 +28,9 @@ NEWSTATE = "newstate"
 MODE_CURRENT = 0o644    # while being written (svlogd)
 MODE_DONE = 0o744       # closed cleanly / rotated (svlogd marks them so)
 MODE_NEW_DIR = 0o700    # a missing log directory is made private, as multilog does
+# A line longer than s still goes whole into a file of its own, up to this
+# many bytes (or s, if larger); a longer line is split across files.
+LONG_LINE = 65536
 ROTATED_LEN = 27        # "@" + 24 hex digits + "." + one of "s", "u", "t"
 
 # All of one length, so that a new mark overwrites the old in place and
@@ -57,6 +60,7 @@ class LogDir:
         self.dirfd = self.lockfd = self.fd = None
         self.size = 0
         self.midline = False      # current ends inside a line we are writing
+        self.line_start = 0       # where in current that line began (0: before it)
         self.unclean = False      # current survived a crash: rotate it as .u
         self.deadline = None      # monotonic time of the t rotation
         self.config = logconfig.Config()
@@ -131,6 +135,8 @@ class LogDir:
         self.size = os.lseek(self.fd, 0, os.SEEK_END)
         if self.size and os.pread(self.fd, 1, self.size - 1) != b"\n":
             self._mend_tail(mark, tee)
+        elif not self.size and tee and mark.rstrip() == MARK_LINE.rstrip():
+            self.midline = True     # killed just after a rotation inside a long line
 
     def _mend_tail(self, mark, tee):
         """current ends without a newline: the last writer died mid-line.
@@ -203,13 +209,22 @@ class LogDir:
     def cut(self, out, pos, end):
         """Where the next write of ``out[pos:end]`` stops; None: rotate first.
 
-        Whole lines only, and no more than ``s`` bytes in a file, except that a
-        file may hold one line longer than ``s`` by itself.
+        Whole lines only, and no more than ``s`` bytes in a file, except that
+        a line longer than ``s`` stands alone in a file -- up to LONG_LINE
+        bytes, or ``s`` if more.  Past that a line is split across files
+        (pv-log(1)), so that ``s`` and ``n`` bound the disk used, whatever
+        the input.
         """
+        room = self.room()
         if self.midline:
             nl = out.find(b"\n", pos, end)
-            return end if nl < 0 else nl + 1
-        room = self.room()
+            stop = end if nl < 0 else nl + 1
+            if room is None:
+                return stop
+            limit = self.line_start + max(self.config.size, LONG_LINE) - self.size
+            if stop - pos <= limit:
+                return stop
+            return pos + limit if limit > 0 else None
         if room is None or end - pos <= room:
             return end
         if room > 0:
@@ -219,11 +234,25 @@ class LogDir:
         if self.size:
             return None
         nl = out.find(b"\n", pos, end)
-        return end if nl < 0 else nl + 1
+        stop = end if nl < 0 else nl + 1
+        return min(stop, pos + max(self.config.size, LONG_LINE))
 
-    def rotate(self):
-        """current -> @TAI64N.s (or .u), fsync'd first; a fresh current."""
-        if not self.size or self.fd is None or self.midline:
+    def wrote(self, out, pos, stop, before):
+        """``out[pos:stop]`` went to current at offset ``before``: note whether
+        current now ends inside a line, and where that line began."""
+        if out[stop - 1] == 0x0A:
+            self.midline = False
+        elif not self.midline:
+            nl = out.rfind(b"\n", pos, stop)
+            self.line_start = before + (nl + 1 - pos if nl >= 0 else 0)
+            self.midline = True
+
+    def rotate(self, inside_line=False):
+        """current -> @TAI64N.s (or .u), fsync'd first; a fresh current.
+
+        Never inside a line, except ``inside_line``: a line longer than ``s``.
+        """
+        if not self.size or self.fd is None or self.midline and not inside_line:
             return None
         if self.processor.command:
             self.processor.wait()
@@ -237,7 +266,7 @@ class LogDir:
         os.close(self.fd)
         self.fd = None
         self.fd = self.retry("create", cur, self._new_current)
-        self.size, self.unclean = 0, False
+        self.size, self.unclean, self.line_start = 0, False, 0
         self.remove_oldest()
         self.arm_timer()
         if self.processor.command:

@@ -23,6 +23,7 @@ from pv.log.logdir import MARK_LINE, MARK_TEE, LogDir
 from pv.log.source import TeeSource, open_source
 from pv.log.waiter import Signals, Waiter
 
+PIECE = 64 << 10     # the most written twice when a kill falls between write and consume
 STALL = 1.0          # seconds a partial line may wait in the pipe for its end
 BACKOFF_MIN, BACKOFF_MAX = 0.05, 1.0
 
@@ -140,10 +141,22 @@ class Pump:
             if not data or not self._partial_due(len(data)):
                 return False
             cut = len(data)
-        whole = data if cut == len(data) else data[:cut]
-        self.commit(whole, close_line=self.hangup and not self.source.full(cut))
-        self.source.consume(cut)
-        self.drain -= cut
+        close = self.hangup and not self.source.full(cut)
+        start = 0
+        while start < cut:
+            # Write and consume PIECE bytes at a time (whole lines): a kill
+            # between the write and the consume then writes at most one
+            # piece twice, not the whole chunk.
+            stop = cut
+            if cut - start > PIECE:
+                stop = data.rfind(b"\n", start, start + PIECE) + 1
+                if stop <= start:
+                    stop = data.find(b"\n", start + PIECE, cut) + 1 or cut
+            piece = data if start == 0 and stop == len(data) else data[start:stop]
+            self.commit(piece, close_line=close and stop == cut)
+            self.source.consume(stop - start)
+            self.drain -= stop - start
+            start = stop
         self.stall_since = None
         return True
 
@@ -196,8 +209,8 @@ class Pump:
             d.close()
         self.open_dirs()
 
-    def _rotate(self, d):
-        name = d.rotate()
+    def _rotate(self, d, inside_line=False):
+        name = d.rotate(inside_line)
         if name:
             self.info("rotate: %s/%s" % (d.name, name))
 
@@ -243,10 +256,11 @@ class Pump:
         while pos < end:
             stop = d.cut(out, pos, end)
             if stop is None:
-                self._rotate(d)
+                self._rotate(d, inside_line=d.midline)
                 continue
+            before = d.size
             self._write_all(d, view[pos:stop])
-            d.midline = out[stop - 1] != 0x0A
+            d.wrote(out, pos, stop, before)
             pos = stop
         if not d.midline and d.room() == 0:
             self._rotate(d)

@@ -5,8 +5,13 @@ one ``Service`` per entry inside its own loop, with the same supervisor core
 as pv-run, so the per-service ``supervise/`` protocol is identical.
 
 A rescan happens at start, on SIGHUP, on ``h`` written to
-``D/.pv-scan/control``, and when the directory's mtime changes (checked every
-``MTIME_CHECK_SECS``: the only timer an idle pv-scan has).
+``D/.pv-scan/control``, and when the directory changes.  On Linux an
+inotify watch on D names each entry that came, went, was replaced or
+changed mode, and only those entries are looked at, at once.  Without
+inotify (or past its limits) the directory's mtime is checked every
+``MTIME_CHECK_SECS`` instead; with it, that timer runs only while some
+entry has a problem an event on D would not announce (a link to a
+directory not made yet, EMFILE): an idle pv-scan then never wakes.
 """
 
 import errno
@@ -57,7 +62,8 @@ class Scanner:
         self.reported = {}          # name -> the problem last reported
         self.released = set()       # names whose supervision ended with x; back on rescan
         self.leaving = {}           # real path -> Service whose entry went, still stopping
-        self.control_fd = self.lock_fd = -1
+        self.control_fd = self.lock_fd = self.watch_fd = -1
+        self._timer = None
         self._mtime = None
         self._new = None            # services added by the scan under way, to begin after it
         runner.on_entry_gone = self._entry_gone
@@ -84,6 +90,51 @@ class Scanner:
             raise diag.TempError("create", control, exc.strerror) from None
         self.loop.add_reader(self.control_fd, self._on_control)
         self.runner.open_journal(os.path.join(own, SCAN_EVENTS), os.path.join(self.label, ""), "")
+        self._watch()
+
+    def _watch(self):
+        """Watch D with inotify before the first scan, so that no entry made
+        between that scan's listing and the watch goes unnoticed."""
+        from pv.supervise import inotify
+        try:
+            self.watch_fd = inotify.watch(self.directory)
+        except inotify.Unavailable as exc:
+            diag.warn(self.runner.prog, "unable to watch %s: %s; checking it every %g s"
+                      % (self.label, exc.reason, MTIME_CHECK_SECS))
+            return
+        self.loop.add_reader(self.watch_fd, self._on_watch)
+
+    def _unwatch(self):
+        if self.watch_fd >= 0:
+            self.loop.remove_reader(self.watch_fd)
+            os.close(self.watch_fd)
+            self.watch_fd = -1
+
+    def _on_watch(self):
+        from pv.supervise import inotify
+        data = b""
+        try:
+            while True:      # everything queued now: one pass over the names
+                chunk = os.read(self.watch_fd, 65536)
+                if not chunk:
+                    break
+                data += chunk
+        except (BlockingIOError, InterruptedError):
+            pass
+        names, overflow, gone = inotify.parse(data)
+        if gone:
+            # D itself was removed or renamed: the watch follows the inode,
+            # not the path.  Back to checking the path's mtime.
+            self._unwatch()
+            diag.warn(self.runner.prog, "unable to watch %s: directory replaced; "
+                      "checking it every %g s" % (self.label, MTIME_CHECK_SECS))
+            self._mtime = None
+            self.start_timer()
+        if overflow or gone:
+            self._mtime = None
+            self.rescan()
+        elif names:
+            self.rescan_names(names)
 
     def _on_control(self):
         try:
@@ -96,16 +147,22 @@ class Scanner:
             self.rescan(explicit=True)
 
     def close(self):
-        for fd in (self.control_fd, self.lock_fd):
+        for fd in (self.control_fd, self.lock_fd, self.watch_fd):
             if fd >= 0:
                 os.close(fd)
-        self.control_fd = self.lock_fd = -1
+        self.control_fd = self.lock_fd = self.watch_fd = -1
 
     # --- scanning ---------------------------------------------------------------
     def start_timer(self):
-        self.loop.call_later(MTIME_CHECK_SECS, self._check_mtime)
+        """Check D's mtime in ``MTIME_CHECK_SECS``: always without a watch,
+        with one only while an entry waits for a second look."""
+        if self._timer is not None or self.runner.exiting:
+            return
+        if self.watch_fd < 0 or self.reported:
+            self._timer = self.loop.call_later(MTIME_CHECK_SECS, self._check_mtime)
 
     def _check_mtime(self):
+        self._timer = None
         if not self.runner.exiting:
             self.rescan()
             self.start_timer()
@@ -122,8 +179,11 @@ class Scanner:
             names = list_entries(self.directory)
         except OSError as exc:
             self._report_once("", "unable to read %s: %s" % (self.label, exc.strerror))
+            self.start_timer()
             return
         self.reported.pop("", None)
+        for name in set(self.reported) - set(names):
+            del self.reported[name]      # gone: nothing to look at again
         if explicit:
             self.released.clear()
         for name in set(self.services) - set(names):
@@ -133,9 +193,29 @@ class Scanner:
             self._consider(name)
         # Begin only once every new entry is known, so that ``needs`` can name
         # a service that sorts after the one that needs it.
+        self._begin_new()
+
+    def rescan_names(self, names):
+        """Look again at these entries only (they came, went or changed)."""
+        if self.runner.exiting:
+            return
+        self.reported.pop("", None)
+        self._new = []
+        for name in sorted(names):
+            if name.startswith("."):
+                continue
+            if os.path.lexists(os.path.join(self.directory, name)):
+                self._consider(name)
+            else:
+                self.reported.pop(name, None)
+                self._drop(name)
+        self._begin_new()
+
+    def _begin_new(self):
         new, self._new = self._new, None
         for service in sorted(new, key=_priority):     # stable: by name within a level
             self._begin(service)
+        self.start_timer()
 
     def _consider(self, name):
         path = os.path.join(self.directory, name)

@@ -134,8 +134,21 @@ class SuperviseDir:
             return ""
 
     def publish(self, runit, state):
-        """Write every record, then wake the waiters."""
-        status.write_all(self.path, runit, state, self._written)
+        """Write every record that changed, then wake the waiters.
+
+        status, stat, pid, state in this order, the state last (see
+        ``status.write_all``), each by ``fill_spare`` and ``swap_in``: every new
+        content is written first, then all are renamed in, so that the
+        four names change within microseconds of each other (making a
+        spare, the first times, takes milliseconds on a busy machine).
+        """
+        changed = [(name, data) for name, data in status.records(runit, state).items()
+                   if self._written.get(name) != data]
+        for name, data in changed:
+            fill_spare(self.path, name, data)
+        for name, data in changed:
+            swap_in(self.path, name)
+            self._written[name] = data
         self.notify(b"s")
 
     def notify(self, event):
@@ -157,6 +170,49 @@ class SuperviseDir:
             if fd >= 0:
                 os.close(fd)
                 setattr(self, name, -1)
+
+
+def fill_spare(directory, name, data):
+    """Write ``data`` into NAME.new, made only if no earlier replace left one.
+
+    Records are replaced by rename, as ``status.write_atomic`` does, but
+    into an inode kept from the last replace instead of a new one: creating
+    a file (and freeing the one a rename replaces) is what costs here, about
+    0.25 ms on ext4 against 0.05 ms for this, and pv-scan bringing 1,000
+    services up writes 8,000 records.  So ``swap_in`` keeps the inode its
+    rename replaces (linked as NAME.old first) as the next NAME.new,
+    rewritten in place, with no block to allocate either.  NAME is always a
+    whole file, old or new.  (A reader that opened NAME and has not read it
+    two replaces later may see it change under it.)
+    """
+    spare = os.path.join(directory, name) + ".new"
+    try:
+        fd = os.open(spare, os.O_WRONLY)
+    except FileNotFoundError:
+        fd = os.open(spare, os.O_WRONLY | os.O_CREAT, 0o644)
+    try:
+        done = 0
+        while done < len(data):
+            done += os.pwrite(fd, data[done:], done)
+        os.ftruncate(fd, len(data))
+    finally:
+        os.close(fd)
+
+
+def swap_in(directory, name):
+    """NAME.new becomes NAME; the inode NAME had becomes NAME.new."""
+    path = os.path.join(directory, name)
+    spare, old = path + ".new", path + ".old"
+    try:
+        os.link(path, old)
+    except FileExistsError:     # left by a supervisor killed in between
+        os.unlink(old)
+        os.link(path, old)
+    except FileNotFoundError:   # the first record of this name
+        old = None
+    os.replace(spare, path)
+    if old is not None:
+        os.replace(old, spare)
 
 
 def _poke(entry, event):

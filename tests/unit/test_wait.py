@@ -1,0 +1,53 @@
+"""pv.wait's pure parts: the state parser pv-ctl status uses, the descriptor budget."""
+
+import os
+import resource
+import subprocess
+import sys
+
+import pytest
+
+from pv import status, wait
+
+LIB = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "lib")
+
+
+def test_parse_state_reads_what_status_writes():
+    state = status.State(pid=42, state="running", want="up", since=1795967806.25,
+                         reason='a "quoted" reason \\ \u00e9', extra={"from_newer_pv": [1, {}]})
+    line = state.to_json().rstrip("\n")
+    parsed = wait.parse_state(line)
+    assert parsed == state == status.State.from_json(line)
+    assert parsed.extra == {"from_newer_pv": [1, {}]}
+
+
+@pytest.mark.parametrize("line", ["", "[1]", '{"pid": NaN}', '{"pid": 1} junk', '{"pid":',
+                                  '{"pid": Infinity}', "null"])
+def test_parse_state_refuses_what_is_not_one_json_object(line):
+    with pytest.raises(ValueError):
+        wait.parse_state(line)
+
+
+def test_a_few_listeners_need_no_limit_check():
+    assert wait.fd_budget(10) == 10
+
+
+def test_the_budget_leaves_room_under_a_limit_it_cannot_raise():
+    # In a child: a hard limit once lowered cannot be raised again.
+    code = ("import resource, sys; sys.path.insert(0, %r); from pv import wait\n"
+            "resource.setrlimit(resource.RLIMIT_NOFILE, (1024, 1024))\n"
+            "print(wait.fd_budget(1000), wait.fd_budget(500))\n" % LIB)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == [str(1024 - wait.RESERVED_FDS), "500"]
+
+
+def test_the_budget_raises_the_soft_limit_towards_the_hard_one():
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < 2048:
+        pytest.skip("hard open-file limit %d leaves no room" % hard)
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (512, hard))
+        assert wait.fd_budget(1000) == 1000
+        assert resource.getrlimit(resource.RLIMIT_NOFILE)[0] >= 1000 + wait.RESERVED_FDS
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
