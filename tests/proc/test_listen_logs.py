@@ -172,3 +172,59 @@ def test_payload_and_chunks():
     pieces = logevents.chunks(big)
     assert len(pieces) == 4 and "".join(pieces) == "".join(line + "\n" for line in big)
     assert all(len(p) <= logevents.CHUNK_CHARS for p in pieces)
+
+
+def test_lines_go_on_across_rotation_and_per_instance_logs(procs, tmp_path, childutils):
+    """A 2 KB log rotates every few dozen lines; two instances each with a log of
+    their own are two processes, each with its own pid."""
+    d = tmp_path / "D"
+    log_run = ('#!/bin/sh\nmkdir -p main-"$PV_INSTANCE"\nexec %s -t -s 2000 ./main-"$PV_INSTANCE"\n'
+               % bin_path("pv-log"))
+    run = CHATTY_RUN.replace("$1", "$PV_INSTANCE")
+    web = make_service(d, "web", run, {"log/run": log_run, "instances": "2\n",
+                                       "instance-logs": "", "log-events": "stdout\n"})
+    pv_scan(procs, d)
+    proc, out = listen(procs, d, tmp_path, events="PROCESS_LOG_STDOUT")
+
+    def lines_of(process):
+        found = []
+        for event in heard(out):
+            head, data = split(event)
+            if head["processname"] == process:
+                found += [(head["pid"], line) for line in data.splitlines()]
+        return found
+    wait_until(lambda: len(lines_of("web_0")) >= 150 and len(lines_of("web_1")) >= 150,
+               LONG_TIMEOUT, "150 lines from each instance")
+    assert proc.poll() is None
+    assert len(os.listdir(os.path.join(web, "log", "main-0"))) > 2     # it has rotated
+    for k in (0, 1):
+        got = lines_of("web_%d" % k)
+        pid = supervise_pid(os.path.join(web, "instance", str(k)))
+        assert {p for p, _ in got} == {str(pid)}
+        numbers = [int(line.split(" ")[1]) for _, line in got]
+        assert [line for _, line in got] == ["out %d from %d" % (n, k) for n in numbers]
+        assert numbers == list(range(numbers[0], numbers[0] + len(numbers)))
+
+
+def test_a_knob_written_while_listening_is_heard_at_the_next_record(procs, tmp_path,
+                                                                     childutils):
+    d = tmp_path / "D"
+    late = chatty(d, "late", "-tt")
+    pv_scan(procs, d)
+    proc, out = listen(procs, d, tmp_path)
+    wait_until(lambda: logged(late, "out 3 "), LONG_TIMEOUT, "late to log")
+    with open(os.path.join(late, "log-events"), "w") as f:
+        f.write("stdout\n")
+    assert heard(out) == []
+    # A restart's records make the listener read the knobs again.
+    subprocess_run([bin_path("pv-ctl"), "-d", str(d), "restart", "late"])
+    wait_until(lambda: heard(out), LONG_TIMEOUT, "an event from late")
+    head, data = split(heard(out)[0])
+    assert head["processname"] == "late" and data.startswith("out ")
+
+
+def subprocess_run(argv):
+    import subprocess
+    done = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          timeout=SHORT_TIMEOUT)
+    assert done.returncode == 0, done.stderr
