@@ -3,6 +3,7 @@ with pv-log loggers, heard by supervisor's own childutils listener."""
 
 import json
 import os
+import subprocess
 import sys
 
 import pytest
@@ -63,11 +64,12 @@ def pv_scan(procs, d):
 
 
 def listen(procs, d, tmp_path, events="PROCESS_LOG"):
+    """pv-ctl listen with a buffer no load can fill: every line must arrive."""
     script = tmp_path / "listener.py"
     script.write_text(LISTENER)
     out = str(tmp_path / "heard")
     proc = procs.start([bin_path("pv-ctl"), "-d", str(d), "listen", "--events", events,
-                        "--", sys.executable, str(script), out])
+                        "--buffer", "100000", "--", sys.executable, str(script), out])
     return proc, out
 
 
@@ -135,7 +137,6 @@ def test_a_service_without_the_knob_sends_none(procs, tmp_path, childutils):
 
 
 def test_import_maps_events_enabled_to_the_knob(tmp_path):
-    import subprocess
     conf = tmp_path / "supervisord.conf"
     conf.write_text("[program:both]\ncommand=/bin/true\nstdout_events_enabled=true\n"
                     "stderr_events_enabled=true\nstderr_logfile=%s/err.log\n"
@@ -178,8 +179,8 @@ def test_lines_go_on_across_rotation_and_per_instance_logs(procs, tmp_path, chil
     """A 2 KB log rotates every few dozen lines; two instances each with a log of
     their own are two processes, each with its own pid."""
     d = tmp_path / "D"
-    log_run = ('#!/bin/sh\nmkdir -p main-"$PV_INSTANCE"\nexec %s -t -s 2000 ./main-"$PV_INSTANCE"\n'
-               % bin_path("pv-log"))
+    log_run = ('#!/bin/sh\nmkdir -p main-"$PV_INSTANCE"\n'
+               'exec %s -t -s 2000 ./main-"$PV_INSTANCE"\n' % bin_path("pv-log"))
     run = CHATTY_RUN.replace("$1", "$PV_INSTANCE")
     web = make_service(d, "web", run, {"log/run": log_run, "instances": "2\n",
                                        "instance-logs": "", "log-events": "stdout\n"})
@@ -221,10 +222,10 @@ def test_a_knob_written_while_listening_is_heard_at_the_next_record(procs, tmp_p
     wait_until(lambda: heard(out), LONG_TIMEOUT, "an event from late")
     head, data = split(heard(out)[0])
     assert head["processname"] == "late" and data.startswith("out ")
+    assert proc.poll() is None
 
 
 def subprocess_run(argv):
-    import subprocess
     done = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                           timeout=SHORT_TIMEOUT)
     assert done.returncode == 0, done.stderr
