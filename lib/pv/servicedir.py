@@ -48,6 +48,7 @@ START_TIMEOUT = "start-timeout"
 ON_FATAL = "on-fatal"
 ON_EXIT = "on-exit"             # exit: pv-scan/pv-run end when this run ends (pv-events(5))
 NEEDS = "needs"
+LOG_EVENTS = "log-events"       # stdout/stderr: pv-ctl listen sends PROCESS_LOG_* events
 
 # Every file whose content shapes how run is started or treated: a change to
 # any of them (or to env/) is what ``pv-ctl update`` restarts a service for.

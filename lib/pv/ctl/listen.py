@@ -7,7 +7,10 @@ to the listener once it said READY; FAIL (or a garbled result) puts it back
 at the head of the buffer; a listener that dies is started again, after a
 back-off if it died young, and gets the event it was handling again.  With a
 cursor file, the sequence number of every record fully acknowledged is kept
-there, so a restarted ``pv-ctl listen`` goes on where it stopped.
+there, so a restarted ``pv-ctl listen`` goes on where it stopped.  When
+PROCESS_LOG is subscribed, the logs of the services with a ``log-events``
+knob are followed too (pv.ctl.logevents); their events are not in the
+record, so a cursor does not bring them back.
 """
 
 import collections
@@ -16,6 +19,7 @@ import select
 import subprocess
 import time
 
+from pv.ctl.logevents import EVENT_NAMES, LogEvents
 from pv.events import protocol, supervisor
 from pv.events.reader import Reader, Waker
 from pv.events.record import parse
@@ -60,6 +64,9 @@ class Listener:
         self.ticks = {p: (int(now) // p + 1) * p for p in supervisor.TICKS
                       if supervisor.subscribed("TICK_%d" % p, wanted)}
         self.stopping = False
+        self.logs = None
+        if any(supervisor.subscribed(n, wanted) for n in EVENT_NAMES.values()):
+            self.logs = LogEvents(directory)
 
     def _replay(self, directory, upto):
         """Learn each process's last state from the records kept before the start,
@@ -112,10 +119,15 @@ class Listener:
                 self.child.wait()
         self.waker.close()
         self.reader.close()
+        if self.logs is not None:
+            self.logs.close()
 
     # --- events -------------------------------------------------------------------
     def _pull(self):
-        for seq, line in self.reader.read():
+        records = self.reader.read()
+        if records and self.logs is not None:
+            self.logs.refresh()     # a service added or started may have the knob now
+        for seq, line in records:
             try:
                 record = parse(line)
             except ValueError:
@@ -125,6 +137,10 @@ class Listener:
         for first, last in self.reader.gaps:
             self.warn("records %d to %d were rotated away before they were read" % (first, last))
         del self.reader.gaps[:]
+
+    def _pull_logs(self):
+        for name, payload in self.logs.events(self.mapper.pid):
+            self._offer(self.reader.cursor, name, payload)
 
     def _offer(self, seq, name, payload):
         if not supervisor.subscribed(name, self.wanted):
@@ -213,8 +229,12 @@ class Listener:
             poller.register(self.waker.fd, select.POLLIN)
         if self.child is not None:
             poller.register(self.child.stdout.fileno(), select.POLLIN)
+        log_fds = self.logs.fds() if self.logs is not None else []
+        for fd in log_fds:
+            poller.register(fd, select.POLLIN)
         timeout = self._timeout()
-        for fd, _ in poller.poll(None if timeout is None else max(0, timeout) * 1000):
+        ready = poller.poll(None if timeout is None else max(0, timeout) * 1000)
+        for fd, _ in ready:
             if fd == self.waker.fd:
                 self.waker.wait(0)
                 self._pull()
@@ -222,6 +242,9 @@ class Listener:
                 self._on_output()
         if self.waker.fd < 0:
             self._pull()
+        if self.logs is not None and (self.logs.timeout() is not None
+                                      or any(fd in log_fds for fd, _ in ready)):
+            self._pull_logs()
 
     def _timeout(self):
         """Seconds to the next tick, restart or poll; None: nothing but events."""
@@ -230,6 +253,8 @@ class Listener:
             candidates.append(self.restart_at - time.monotonic())
         if self.waker.fd < 0:
             candidates.append(0.25)
+        if self.logs is not None and self.logs.timeout() is not None:
+            candidates.append(self.logs.timeout())
         return min(candidates) if candidates else None
 
 

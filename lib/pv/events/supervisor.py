@@ -43,6 +43,7 @@ def envelope(name, payload, serial, pool, poolserial, server="supervisor"):
 class Mapper:
     def __init__(self):
         self.states = {}     # (service, instance) -> the Supervisor state last sent
+        self.pids = {}       # (service, instance) -> the last pid a record named
 
     def events(self, record):
         """[(event name, payload)] for one pv record (a dict)."""
@@ -57,11 +58,17 @@ class Mapper:
         if event in ("added", "removed"):
             return [("PROCESS_GROUP_" + event.upper(), "groupname:%s\n" % service)]
         key = (service, record.get("instance"))
+        if record.get("pid"):
+            self.pids[key] = record["pid"]
         out = []
         for state in self._states_for(record, self.states.get(key, STOPPED)):
             out.append(("PROCESS_STATE_" + state, self._payload(record, state, key)))
             self.states[key] = state
         return out
+
+    def pid(self, key):
+        """The pid of (service, instance) as the records last named it; 0 if none."""
+        return self.pids.get(key, 0)
 
     def _states_for(self, record, now):
         """The Supervisor states a record moves the process through."""

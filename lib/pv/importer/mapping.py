@@ -45,6 +45,9 @@ def knobs(opts, base):
             opts.fail("umask", "not an octal number: %r" % umask)
     if opts.numprocs > 1:
         files["instances"] = "%d\n" % opts.numprocs
+    events = [c for c in ("stdout", "stderr") if opts.boolean(c + "_events_enabled", False)]
+    if events:
+        files["log-events"] = " ".join(events) + "\n"    # pv-ctl listen's PROCESS_LOG_*
     _group_options(opts)
     return files
 

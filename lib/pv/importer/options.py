@@ -34,8 +34,6 @@ DEFAULT_LOG_BYTES, DEFAULT_LOG_BACKUPS = 50 * 1024 ** 2, 10
 IGNORED = {
     "stdout_capture_maxbytes": ("0", "pv has no capture mode"),
     "stderr_capture_maxbytes": ("0", "pv has no capture mode"),
-    "stdout_events_enabled": ("false", "pv sends no PROCESS_LOG events"),
-    "stderr_events_enabled": ("false", "pv sends no PROCESS_LOG events"),
     "stdout_syslog": ("false", "pv-log writes a log directory, not syslog"),
     "stderr_syslog": ("false", "pv-log writes a log directory, not syslog"),
 }
