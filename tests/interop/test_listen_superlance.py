@@ -1,6 +1,6 @@
 """pv-ctl listen with real Supervisor event listeners (superlance, supervisor's
 childutils), over a real pv-scan.  Skipped when superlance is not installed
-(tests/deps/pip-events.txt)."""
+(tests/requirements-events.txt)."""
 
 import json
 import os

@@ -1,6 +1,6 @@
 """The same supervisord.conf under the real supervisord and under pv, side by side.
 
-Where Supervisor is installed (pip, tests only: tests/deps/pip-supervisor.txt)
+Where Supervisor is installed (pip, tests only: tests/requirements-supervisor.txt)
 the conf runs under ``supervisord -n`` and, imported, under pv-scan; the
 program states both report must agree.  States settle at different speeds
 (Supervisor waits 1, 2, 3 s between retries, pv retries faster), so each side

@@ -40,7 +40,7 @@ while True:
 @pytest.fixture
 def childutils():
     pytest.importorskip("supervisor.childutils",
-                        reason="supervisor is not installed (tests/deps/pip-events.txt)")
+                        reason="supervisor is not installed (tests/requirements-events.txt)")
 
 
 def chatty(d, name, stamp, knob=None, stderr_log=False):
