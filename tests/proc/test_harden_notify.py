@@ -47,7 +47,8 @@ WAITER = """#!%s
 import os, socket, time
 addr = os.environ["NOTIFY_SOCKET"]
 addr = "\\0" + addr[1:] if addr[0] == "@" else addr
-open("addr", "w").write(os.environ["NOTIFY_SOCKET"])
+open("addr.tmp", "w").write(os.environ["NOTIFY_SOCKET"])
+os.rename("addr.tmp", "addr")   # whole, or not there: the test reads it once it exists
 while not os.path.exists("go"):
     time.sleep(0.01)
 socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM).sendto(b"STATUS=legit", addr)
