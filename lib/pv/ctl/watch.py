@@ -25,9 +25,10 @@ def journal_dir(directory):
     raise diag.TempError("watch", directory, "no transition record (not supervised?)")
 
 
-def stream(directory, after, names=(), out_fd=None):
-    """Yield (record, line) after sequence number ``after`` (None: from now), and
-    ("gap", (first, last)) for records rotated away unread; stop when ``out_fd``'s
+def stream(directory, after, names=(), out_fd=None, idle_secs=None):
+    """Yield (record, line) after sequence number ``after`` (None: from now),
+    ("gap", (first, last)) for records rotated away unread, and ("idle", None)
+    after ``idle_secs`` without a record (None: never); stop when ``out_fd``'s
     reader goes away."""
     reader = Reader(directory, after)
     waker = Waker(directory)
@@ -42,8 +43,11 @@ def stream(directory, after, names=(), out_fd=None):
                     yield record, line
             while reader.gaps:
                 yield "gap", reader.gaps.pop(0)
-            if waker.wait(None, out_fd) == "closed":
+            why = waker.wait(idle_secs, out_fd)
+            if why == "closed":
                 return
+            if why == "timeout":
+                yield "idle", None
     finally:
         waker.close()
         reader.close()

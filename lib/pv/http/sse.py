@@ -15,8 +15,6 @@ from urllib.parse import parse_qs
 
 from pv.ctl import watch
 from pv.diag import PvError
-from pv.events.reader import Reader, Waker
-from pv.events.record import matches, parse
 from pv.http import jsonapi, logs
 
 HEARTBEAT_SECS = 30.0
@@ -34,27 +32,16 @@ def frame(seq, line):
 
 def chunks(directory, after, names, sock):
     """Yield the stream's bytes until the client goes away."""
-    reader, waker = Reader(directory, after), Waker(directory)
-    try:
-        yield b"retry: 2000\n\n"
-        while True:
-            for seq, line in reader.read():
-                try:
-                    record = parse(line)
-                except ValueError:
-                    continue
-                if matches(record, names):
-                    yield frame(seq, line)
-            while reader.gaps:
-                yield b'data: {"event": "gap", "first": %d, "last": %d}\n\n' % reader.gaps.pop(0)
-            why = waker.wait(HEARTBEAT_SECS, sock.fileno())
-            if why == "closed" or (why == "timeout" and logs.gone(sock)):
+    yield b"retry: 2000\n\n"
+    for record, line in watch.stream(directory, after, names, sock.fileno(), HEARTBEAT_SECS):
+        if record == "gap":
+            yield b'data: {"event": "gap", "first": %d, "last": %d}\n\n' % line
+        elif record == "idle":
+            if logs.gone(sock):
                 return
-            if why == "timeout":
-                yield b": still here\n\n"
-    finally:
-        waker.close()
-        reader.close()
+            yield b": still here\n\n"
+        else:
+            yield frame(record["seq"], line)
 
 
 def events(req, rest, query, body):
