@@ -17,21 +17,24 @@ import time
 import pytest
 from support import LONG_TIMEOUT, bin_path, wait_until
 
-CONF = """\
+HEADER = """\
 [unix_http_server]
 file=%(tmp)s/supervisor.sock
-
-[supervisord]
-nodaemon=true
-logfile=%(tmp)s/supervisord.log
-pidfile=%(tmp)s/supervisord.pid
-childlogdir=%(tmp)s
 
 [rpcinterface:supervisor]
 supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
 
 [supervisorctl]
 serverurl=unix://%(tmp)s/supervisor.sock
+
+[supervisord]
+nodaemon=true
+logfile=%(tmp)s/supervisord.log
+pidfile=%(tmp)s/supervisord.pid
+"""
+
+CONF = HEADER + """\
+childlogdir=%(tmp)s
 
 [program:web]
 command=sleep 1000
@@ -60,6 +63,25 @@ command=sleep 100%%(process_num)d
 numprocs=2
 stdout_logfile=%(tmp)s/worker.log
 """
+
+
+def write_conf(tmp, text, **more):
+    conf = os.path.join(tmp, "supervisord.conf")
+    with open(conf, "w") as f:
+        f.write(text % dict(more, tmp=tmp))
+    return conf
+
+
+def pv_import(conf, scan):
+    out = subprocess.run([sys.executable, bin_path("pv-ctl"), "import", conf, "--into", scan],
+                         stderr=subprocess.PIPE, universal_newlines=True, timeout=30)
+    assert out.returncode == 0, out.stderr
+
+
+def start_pv_scan(procs, scan):
+    procs.markers.append(scan)
+    procs.start([bin_path("pv-scan"), scan], stderr=subprocess.DEVNULL)
+
 
 def supervisor_tools():
     found = shutil.which("supervisord"), shutil.which("supervisorctl")
@@ -103,17 +125,12 @@ def pv_states(scan):
 def test_same_states_as_supervisord(procs, tmp_path):
     supervisord, supervisorctl = supervisor_tools()
     tmp = str(tmp_path)
-    conf = os.path.join(tmp, "supervisord.conf")
-    with open(conf, "w") as f:
-        f.write(CONF % {"tmp": tmp})
+    conf = write_conf(tmp, CONF)
     scan = os.path.join(tmp, "service")
-    out = subprocess.run([sys.executable, bin_path("pv-ctl"), "import", conf, "--into", scan],
-                         stderr=subprocess.PIPE, universal_newlines=True, timeout=30)
-    assert out.returncode == 0, out.stderr
+    pv_import(conf, scan)
     began = time.monotonic()
     procs.start([supervisord, "-n", "-c", conf], stderr=subprocess.DEVNULL)
-    procs.markers.append(scan)
-    procs.start([bin_path("pv-scan"), scan], stderr=subprocess.DEVNULL)
+    start_pv_scan(procs, scan)
     # Supervisor's own states are the reference: the expected table must be
     # what the real supervisord reaches, then pv must reach the same.
     theirs = wait_until(lambda: _reached(supervisor_states(supervisorctl, conf)), LONG_TIMEOUT,
@@ -132,20 +149,7 @@ def _reached(states):
     return states if states == EXPECTED else None
 
 
-QUICK_DEATH = """\
-[unix_http_server]
-file=%(tmp)s/supervisor.sock
-
-[supervisord]
-nodaemon=true
-logfile=%(tmp)s/supervisord.log
-pidfile=%(tmp)s/supervisord.pid
-
-[rpcinterface:supervisor]
-supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
-
-[supervisorctl]
-serverurl=unix://%(tmp)s/supervisor.sock
+QUICK_DEATH = HEADER + """\
 
 [program:once]
 command=/bin/sh -c "exit 1"
@@ -158,15 +162,11 @@ stdout_logfile=NONE
 def test_autorestart_false_quick_death_is_fatal(procs, tmp_path):
     supervisord, supervisorctl = supervisor_tools()
     tmp = str(tmp_path)
-    conf = os.path.join(tmp, "supervisord.conf")
-    with open(conf, "w") as f:
-        f.write(QUICK_DEATH % {"tmp": tmp})
+    conf = write_conf(tmp, QUICK_DEATH)
     scan = os.path.join(tmp, "service")
-    subprocess.run([sys.executable, bin_path("pv-ctl"), "import", conf, "--into", scan],
-                   check=True, stderr=subprocess.DEVNULL, timeout=30)
+    pv_import(conf, scan)
     procs.start([supervisord, "-n", "-c", conf], stderr=subprocess.DEVNULL)
-    procs.markers.append(scan)
-    procs.start([bin_path("pv-scan"), scan], stderr=subprocess.DEVNULL)
+    start_pv_scan(procs, scan)
     want = {"once": "FATAL"}
     wait_until(lambda: supervisor_states(supervisorctl, conf) == want, LONG_TIMEOUT,
                "supervisord to give up")
@@ -175,20 +175,7 @@ def test_autorestart_false_quick_death_is_fatal(procs, tmp_path):
     assert pv_states(scan) == want
 
 
-SLOW_STACK = """\
-[unix_http_server]
-file=%(tmp)s/supervisor.sock
-
-[supervisord]
-nodaemon=true
-logfile=%(tmp)s/supervisord.log
-pidfile=%(tmp)s/supervisord.pid
-
-[rpcinterface:supervisor]
-supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
-
-[supervisorctl]
-serverurl=unix://%(tmp)s/supervisor.sock
+SLOW_STACK = HEADER + """\
 
 [program:xserver]
 command=/bin/sh -c 'sleep 1.5; touch %(ready)s; exec sleep 1000'
@@ -212,19 +199,15 @@ def test_a_slow_dependency_ends_all_running_in_both(procs, tmp_path):
     for side in ("supervisor", "pv"):
         tmp = str(tmp_path / side)
         os.makedirs(tmp)
-        conf = os.path.join(tmp, "supervisord.conf")
-        with open(conf, "w") as f:
-            f.write(SLOW_STACK % {"tmp": tmp, "ready": os.path.join(tmp, "x-ready")})
+        conf = write_conf(tmp, SLOW_STACK, ready=os.path.join(tmp, "x-ready"))
         if side == "supervisor":
             procs.start([supervisord, "-n", "-c", conf], stderr=subprocess.DEVNULL)
             wait_until(lambda: supervisor_states(supervisorctl, conf) == want, LONG_TIMEOUT,
                        "supervisord's stack to be up")
             continue
         scan = os.path.join(tmp, "service")
-        subprocess.run([sys.executable, bin_path("pv-ctl"), "import", conf, "--into", scan],
-                       check=True, stderr=subprocess.DEVNULL, timeout=30)
-        procs.markers.append(scan)
-        procs.start([bin_path("pv-scan"), scan], stderr=subprocess.DEVNULL)
+        pv_import(conf, scan)
+        start_pv_scan(procs, scan)
         wait_until(lambda: pv_states(scan) == want or "FATAL" in pv_states(scan).values(),
                    LONG_TIMEOUT, "pv's stack to settle")
         assert pv_states(scan) == want
