@@ -144,6 +144,17 @@ class Processes:
                    what="pv-run to lock %s" % service)
         return proc
 
+    def pv_scan_recording(self, scandir, **kwargs):
+        """Start ``pv-scan scandir`` and wait until its transition record is open."""
+        scandir = str(scandir)
+        self.markers.append(scandir)
+        proc = self.start([bin_path("pv-scan"), scandir], **kwargs)
+        current = os.path.join(scandir, ".pv-scan", "events", "current")
+        wait_until(lambda: os.path.exists(current) or proc.poll() is not None,
+                   what="pv-scan to open its record")
+        assert proc.poll() is None
+        return proc
+
     def kill_all(self):
         for proc in self.started:
             if proc.poll() is None:

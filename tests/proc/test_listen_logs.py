@@ -53,16 +53,6 @@ def chatty(d, name, stamp, knob=None, stderr_log=False):
     return make_service(d, name, run, files)
 
 
-def pv_scan(procs, d):
-    procs.markers.append(str(d))
-    proc = procs.start([bin_path("pv-scan"), str(d)])
-    current = os.path.join(str(d), ".pv-scan", "events", "current")
-    wait_until(lambda: os.path.exists(current) or proc.poll() is not None,
-               what="pv-scan to open its record")
-    assert proc.poll() is None
-    return proc
-
-
 def listen(procs, d, tmp_path, events="PROCESS_LOG"):
     """pv-ctl listen with a buffer no load can fill: every line must arrive."""
     script = tmp_path / "listener.py"
@@ -90,7 +80,7 @@ def test_stdout_and_stderr_lines_come_as_supervisord_sends_them(procs, tmp_path,
     d = tmp_path / "D"
     loud = chatty(d, "loud", "-tt", knob="stdout stderr\n", stderr_log=True)
     quiet = chatty(d, "quiet", "-ttt")
-    pv_scan(procs, d)
+    procs.pv_scan_recording(d)
     wait_until(lambda: logged(loud, "out 3 ") and logged(quiet, "out 3 "), LONG_TIMEOUT,
                "both services to log")
     proc, out = listen(procs, d, tmp_path)
@@ -126,7 +116,7 @@ def test_a_service_without_the_knob_sends_none(procs, tmp_path, childutils):
     d = tmp_path / "D"
     chatty(d, "loud", "-t", knob="\n")                 # empty: stdout
     chatty(d, "quiet", "-t")
-    pv_scan(procs, d)
+    procs.pv_scan_recording(d)
     proc, out = listen(procs, d, tmp_path, events="PROCESS_LOG_STDOUT")
     wait_until(lambda: len(heard(out)) >= 5, LONG_TIMEOUT, "five events from loud")
     assert proc.poll() is None
@@ -184,7 +174,7 @@ def test_lines_go_on_across_rotation_and_per_instance_logs(procs, tmp_path, chil
     run = CHATTY_RUN.replace("$1", "$PV_INSTANCE")
     web = make_service(d, "web", run, {"log/run": log_run, "instances": "2\n",
                                        "instance-logs": "", "log-events": "stdout\n"})
-    pv_scan(procs, d)
+    procs.pv_scan_recording(d)
     proc, out = listen(procs, d, tmp_path, events="PROCESS_LOG_STDOUT")
 
     def lines_of(process):
@@ -211,7 +201,7 @@ def test_a_knob_written_while_listening_is_heard_at_the_next_record(procs, tmp_p
                                                                      childutils):
     d = tmp_path / "D"
     late = chatty(d, "late", "-tt")
-    pv_scan(procs, d)
+    procs.pv_scan_recording(d)
     proc, out = listen(procs, d, tmp_path)
     wait_until(lambda: logged(late, "out 3 "), LONG_TIMEOUT, "late to log")
     with open(os.path.join(late, "log-events"), "w") as f:
