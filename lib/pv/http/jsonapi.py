@@ -172,12 +172,17 @@ def _admin(req):
     return True
 
 
+def _all_changes(scandir):
+    """ctl.reread's change for every entry of the scan directory."""
+    targets = [ctl_names.Target(n, scandir + "/" + n) for n in ctl_names.list_or_empty(scandir)]
+    return ctl_reread.classify_all(scandir, targets)
+
+
 def reread(req, rest, query, body):
     if not _admin(req):
         return
     scandir = req.app.scandir
-    targets = [ctl_names.Target(n, scandir + "/" + n) for n in ctl_names.list_or_empty(scandir)]
-    changes = ctl_reread.classify_all(scandir, targets)
+    changes = _all_changes(scandir)
     rescanned = True
     try:
         ctl_add.rescan(scandir)
@@ -191,9 +196,7 @@ def reread(req, rest, query, body):
 def update(req, rest, query, body):
     if not _admin(req):
         return
-    scandir = req.app.scandir
-    targets = [ctl_names.Target(n, scandir + "/" + n) for n in ctl_names.list_or_empty(scandir)]
-    changed = [c for c in ctl_reread.classify_all(scandir, targets)
+    changed = [c for c in _all_changes(req.app.scandir)
                if c.change == ctl_reread.CHANGED and c.wanted_up]
     restart = [ctl_names.Target(c.name, c.path) for c in changed]
     results = _act(req, "restart", restart, "du", "ready", None) if restart else []
