@@ -225,25 +225,31 @@ def supervise_dir(service):
     return os.path.join(service, SUPERVISE)
 
 
-def config_digest(service):
+def config_digest(service, present=None):
     """A short digest of the service's configuration files and env/, as hex.
 
     The supervisor records it in ``state`` at each start, so that a client can
     tell which services run with a configuration that has changed since.
+    ``present``: the names in ``service``, when the caller has listed it;
+    a file not among them is not looked for (the digest is the same).
     """
     import zlib
     digest = 0
     names = list(CONFIG_FILES)
     try:
-        names += sorted(os.path.join(ENVDIR, n) for n in os.listdir(os.path.join(service, ENVDIR)))
+        if present is None or ENVDIR in present:
+            names += sorted(os.path.join(ENVDIR, n)
+                            for n in os.listdir(os.path.join(service, ENVDIR)))
     except OSError:
         pass
     for name in names:
-        try:
-            with open_regular(os.path.join(service, name)) as f:
-                data = f.read(1 << 20)
-        except OSError:
-            data = b"\0absent"
+        data = b"\0absent"
+        if present is None or name in present or name.startswith(ENVDIR + "/"):
+            try:
+                with open_regular(os.path.join(service, name)) as f:
+                    data = f.read(1 << 20)
+            except OSError:
+                pass
         digest = zlib.crc32(name.encode() + b"\0" + data + b"\0", digest)
     return "%08x" % digest
 

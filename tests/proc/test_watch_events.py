@@ -11,7 +11,8 @@ import signal
 import subprocess
 import time
 
-from support import SHORT_TIMEOUT, bin_path, marked_pids, read, svc, wait_pid, wait_until
+from support import (SHORT_TIMEOUT, bin_path, is_supervised, marked_pids, read, svc, wait_pid,
+                     wait_until)
 
 SLEEP_RUN = "#!/bin/sh\nexec sleep 1000\n"
 DEAF_RUN = "#!/bin/sh\ntrap '' TERM\nexec sleep 1000\n"
@@ -74,6 +75,8 @@ def test_burst_of_1000_exits_is_seen_in_order_by_a_watcher_that_is_restarted(pro
     service(d, "burst", BURST_RUN % BURST, notification_fd="3\n", down="")
     procs.pv_scan_recording(d)
     first, lines = watch(procs, d, "--json", "--since", "0")
+    # The record opens before the services are looked at: wait for control.
+    wait_until(lambda: is_supervised(str(d / "burst")), what="burst to be supervised")
     svc(str(d / "burst"), "u")
     records = [json.loads(x) for x in lines.until(lambda x: _count(x, lines) >= 400, 120)]
     first.stdout.close()          # the reader goes away: the watcher ends cleanly

@@ -12,6 +12,7 @@ from pv.servicedir import KnobError, read_first_line, read_text
 
 USER, UMASK, ENVIRONMENT, LIMITS = "user", "umask", "environment", "limits"
 USER_ENV = "user-env"    # "keep": the user switch leaves HOME, USER, ... as they are
+EXEC_FILES = (USER, UMASK, ENVIRONMENT, LIMITS)      # USER_ENV counts only with USER
 LIMIT_NAMES = ("as", "core", "cpu", "data", "fsize", "memlock", "nofile", "nproc", "rss",
                "stack")
 
@@ -137,8 +138,11 @@ def resolve_user(spec, text):
                     SHELL=entry.pw_shell or "/bin/sh")
 
 
-def read_exec(service):
-    """The Exec for ``service``; KnobError when a file is malformed."""
+def read_exec(service, present=None):
+    """The Exec for ``service``; KnobError when a file is malformed.
+    ``present``: the names in ``service`` if the caller listed it (knobs.py)."""
+    if present is not None and present.isdisjoint(EXEC_FILES):
+        return Exec()
     try:
         return _read_exec(service)
     except OSError as exc:      # name the file: "not a regular file" alone says little

@@ -35,6 +35,11 @@ class Host:
         services ask: 1000 adoptions cost one scan."""
         raise NotImplementedError
 
+    def base_environment(self):
+        """The environment every run starts from (ours less the manager's
+        variables), made once: read-only to the caller, who copies it."""
+        raise NotImplementedError
+
     def report(self, unit, level, text):
         """Print a diagnostic ("warning", ...) about ``unit`` on stderr."""
         raise NotImplementedError

@@ -4,6 +4,12 @@ Signals reach the loop through ``signal.set_wakeup_fd``: the C handler
 writes the signal number to a pipe the selector watches, so a signal wakes
 ``select`` and is handled in ordinary code, never inside a handler.  With no
 timer pending, ``select`` blocks with no timeout: an idle loop never wakes.
+
+``defer`` queues work for the end of the batch under way: it runs once
+every ready descriptor and due timer of this turn has been handled, before
+the loop waits again.  pv-scan writes its records there, so that a batch
+of 1,000 starts or stops reaches every process first, and each service's
+records are written once for the batch, not once per step.
 """
 
 import heapq
@@ -84,6 +90,7 @@ class Loop:
         self._selector.register(self._wakeup_r, self._read_signals)
         self.stopped = False
         self.iteration = 0          # counts batches, for caches valid within one
+        self._deferred = []         # callbacks for the end of this batch
 
     # file descriptors
     def add_reader(self, fd, callback):
@@ -106,6 +113,18 @@ class Loop:
         timer = Timer(when, callback)
         heapq.heappush(self._timers, (when, next(self._sequence), timer))
         return timer
+
+    def defer(self, callback):
+        """Call ``callback()`` at the end of this batch, before the loop waits again
+        (or, outside ``run``, at the start of the next batch); in the order deferred."""
+        self._deferred.append(callback)
+
+    def run_deferred(self):
+        """Run what ``defer`` queued, including what those callbacks defer in turn."""
+        while self._deferred:
+            batch, self._deferred = self._deferred, []
+            for callback in batch:
+                callback()
 
     # signals
     def on_signal(self, signum, callback):
@@ -146,6 +165,7 @@ class Loop:
 
     def run_once(self):
         """Wait for one batch of events and handle them."""
+        self.run_deferred()     # what was queued before the loop ran
         self.iteration += 1
         for fd in self._selector.ready(self._next_timeout()):
             # Looked up now, not before: an earlier callback of this batch
@@ -154,6 +174,7 @@ class Loop:
             if callback is not None:
                 callback()
         self._run_due_timers()
+        self.run_deferred()
 
     def run(self):
         """Run until ``stop()`` is called."""
@@ -200,6 +221,9 @@ class Guarded:
 
     def call_at(self, when, callback):
         return self._loop.call_at(when, self.guard(callback))
+
+    def defer(self, callback):
+        self._loop.defer(self.guard(callback))
 
     def add_reader(self, fd, callback):
         self._loop.add_reader(fd, self.guard(callback))

@@ -1,18 +1,30 @@
 """A Unit's records: what supervise/ shows, written when it changes.
 
-Part of ``unit.Unit`` (a mixin, split out by concern).  The records are a
-cache of the truth (the processes): a write that fails (ENOSPC, EROFS,
-EFBIG) is not taken as written, and is tried again.
+Part of ``unit.Unit`` (a mixin, split out by concern).  ``publish`` notes a
+change at once (the service and the host hear of it then) and writes it at
+the end of the loop's batch (``Loop.defer``), once, whatever the number of
+steps the batch made: pv-scan starting or stopping 1,000 services reaches
+every process first and writes after, while the processes run.  The lock is
+held from before the first start, so nothing but this unit writes here.
+
+The first write makes ``control``, ``ok`` and ``event/`` first, then the
+records, in the order a supervisor always had them: a client that finds a
+record finds ``control`` open.
+
+The records are a cache of the truth (the processes): a write that fails
+(ENOSPC, EROFS, EFBIG) is not taken as written, and is tried again.
 """
 
 import time
 
-from pv.status import RunitStatus
+from pv.diag import PvError
+from pv.status import RunitStatus, State
 from pv.supervise import procs
 from pv.supervise.states import LIVE_PHASES, RUNIT_STATE, Phase, Want, shown
 
 RETRY_FIRST_SECS = 0.1    # records that could not be written: again after this, doubling
 RETRY_CAP_SECS = 5.0
+_SHOWN = tuple(name for name in State.FIELDS if name != "pid_start")   # pid_start: at write
 
 
 class Records:
@@ -29,10 +41,8 @@ class Records:
         return 0
 
     def publish(self):
-        """Rewrite supervise/ if what it shows changed, then tell the service.
-
-        A write that fails (ENOSPC, EROFS) is not taken as written: it is
-        tried again at the next change and on a timer backing off to 5 s."""
+        """Note what supervise/ is to show; if it changed, write it at the
+        end of this batch and tell the service now."""
         pid = self.current_pid()
         state = RUNIT_STATE[self.phase]
         runit = RunitStatus(self.runit.changed_ns, pid, self.paused,
@@ -41,43 +51,72 @@ class Records:
             runit.changed_ns = time.time_ns()
         record = self.record
         record.state = shown(self.phase)
-        if record.pid != pid:
-            proc = procs.read_proc(pid) if pid else None
-            record.pid_start = proc.start if proc else 0
         record.pid = pid
         record.want = self.want
         record.since = runit.changed_ns / 1e9
-        line = record.to_json()
-        if runit == self.runit and line == self._published:
+        shows = (runit.paused, runit.want_up, runit.got_term) + \
+            tuple(getattr(record, name) for name in _SHOWN)
+        if runit == self.runit and shows == self._published:
             return
-        self.runit = runit
-        try:
-            self.sv.publish(runit, record)
-        except OSError as exc:
-            self._published = None
-            self._write_failed(exc)
-        else:
-            self._published = line
-            if self._retry is not None:
-                self._retry.cancel()
-                self._retry, self._retry_delay = None, RETRY_FIRST_SECS
+        self.runit, self._published = runit, shows
+        self.wake(b"s")
         self.service.unit_changed(self)
+
+    def wake(self, event):
+        """Write the records (if they changed) at the end of this batch, then
+        ``event`` to the waiters in event/ (``c``: letters were read)."""
+        if self._wake is None:
+            self.loop.defer(self.write_records)
+            self._wake = event
+        elif event == b"s":
+            self._wake = event
+
+    def write_records(self):
+        """The deferred write: the records, control and ok the first time, then
+        the waiters.  Also the retry of a write that failed."""
+        event, self._wake = self._wake or b"c", None
+        if self.sv.lock_fd < 0:
+            return      # released: another supervisor may hold the lock now
+        record = self.record
+        if record.pid != self._start_pid:
+            # Read here, once the batch of starts is over: /proc of a process
+            # that is still in its exec is slow to read.
+            proc = procs.read_proc(record.pid) if record.pid else None
+            record.pid_start = proc.start if proc else 0
+            self._start_pid = record.pid
+        failure = None
+        if not self.sv.listening:
+            try:
+                self.service.listen(self)
+            except (OSError, PvError) as exc:
+                failure = exc       # the records are worth writing all the same
+        try:
+            self.sv.write(self.runit, record)
+        except OSError as exc:
+            failure = exc
+        if failure is not None:
+            self._write_failed(failure)
+            return
+        if self._retry is not None:
+            self._retry.cancel()
+            self._retry, self._retry_delay = None, RETRY_FIRST_SECS
+        self.sv.notify(event)
 
     def _write_failed(self, exc):
         if self._retry is None:     # once per spell of failures, not at every retry
-            self.host.report(self, "warning", "unable to write %s: %s"
-                             % (self.sv.path, exc.strerror))
+            text = exc.message() if isinstance(exc, PvError) else \
+                "unable to write %s: %s" % (self.sv.path, exc.strerror)
+            self.host.report(self, "warning", text)
         else:
             self._retry.cancel()
-        self._retry = self.loop.call_later(self._retry_delay, self._retry_publish)
+        self._retry = self.loop.call_later(self._retry_delay, lambda: self.wake(b"s"))
         self._retry_delay = min(self._retry_delay * 2, RETRY_CAP_SECS)
 
-    def _retry_publish(self):
-        if self._published is None:
-            self.publish()
-
     def release(self):
-        """Supervision ends: no timer of ours may fire any more."""
+        """Supervision ends: the last records are written now, while the lock
+        is still held; no timer of ours may fire any more."""
+        if self._wake is not None:
+            self.write_records()
         self._cancel()
         if self._retry is not None:
             self._retry.cancel()

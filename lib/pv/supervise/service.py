@@ -62,16 +62,18 @@ class Service:
         return tuple(u for u in (self.log, self.errlog) if u is not None)
 
     def open(self):
-        """Lock and create supervise/ for each unit; TempError if one is already supervised."""
-        opened = []
+        """Lock supervise/ for each unit; TempError if one is already supervised.
+
+        Only the lock comes before the first start (it is what keeps a
+        second supervisor away); control, ok and event/ are made with the
+        first records (``listen``), once the batch of starts is over."""
+        locked = []
         try:
             for unit in self.units():
                 unit.sv.acquire()
-                opened.append(unit)
-                self.loop.add_reader(unit.sv.open_fifos(), self._reader(unit))
+                locked.append(unit)
         except Exception:
-            for unit in opened:
-                self.loop.remove_reader(unit.sv.control_fd)
+            for unit in locked:
                 unit.sv.close()
             raise
         if self.log:
@@ -106,13 +108,21 @@ class Service:
         if owner.socket is not None:
             self.main.stdin = owner.socket[0].fileno()
 
+    def listen(self, unit):
+        """Make and open ``unit``'s control and ok, and read its letters from now on."""
+        self.loop.add_reader(unit.sv.open_fifos(), self._reader(unit))
+
     def close_unbegun(self):
         """Undo a successful open() that will not be followed by begin()."""
         for unit in self.units():
-            self.loop.remove_reader(unit.sv.control_fd)
-            unit.sv.close()
+            self._close(unit)
         self._close_pipes()
         self._close_socket()
+
+    def _close(self, unit):
+        if unit.sv.listening:
+            self.loop.remove_reader(unit.sv.control_fd)
+        unit.sv.close()
 
     def _close_pipes(self):
         for fd in (self.pipe or ()) + (self.errpipe or ()):
@@ -133,7 +143,7 @@ class Service:
             if letters:
                 # Even when nothing changed, tell waiters the letters were read,
                 # so that they judge the state after them, never before.
-                unit.sv.notify(b"c")
+                unit.wake(b"c")
         return on_control
 
     def begin(self, want_main=None, want_log=None):
@@ -197,8 +207,7 @@ class Service:
         self.gone = True
         for unit in self.units():
             unit.release()
-            self.loop.remove_reader(unit.sv.control_fd)
-            unit.sv.close()
+            self._close(unit)
         self._close_pipes()
         self._close_socket()
         self.host.service_gone(self)

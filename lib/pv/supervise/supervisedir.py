@@ -133,8 +133,8 @@ class SuperviseDir:
         except (BlockingIOError, InterruptedError):
             return ""
 
-    def publish(self, runit, state):
-        """Write every record that changed, then wake the waiters.
+    def write(self, runit, state):
+        """Write every record that changed; True if one did.
 
         status, stat, pid, state in this order, the state last (see
         ``status.write_all``), each by ``fill_spare`` and ``swap_in``: every new
@@ -149,7 +149,12 @@ class SuperviseDir:
         for name, data in changed:
             swap_in(self.path, name)
             self._written[name] = data
-        self.notify(b"s")
+        return bool(changed)
+
+    @property
+    def listening(self):
+        """Whether control and ok are open (``open_fifos`` has been done)."""
+        return self.control_fd >= 0
 
     def notify(self, event):
         """Write ``event`` to the waiters' FIFOs in ``event/``; remove what is

@@ -53,7 +53,9 @@ class Unit(Leftovers, Records):
         self._deadline = self._poll = self._retry = None   # Timers
         self._poll_delay, self._retry_delay = POLL_FIRST_SECS, RETRY_FIRST_SECS
         self._last_warning = None
-        self._published = None      # the state line last written
+        self._published = None      # what the records are to show (records.publish)
+        self._wake = None           # the event for the waiters, while a write is due
+        self._start_pid = 0         # the pid whose start time record.pid_start holds
         self.readiness = readiness.Watcher(self, "", None)
         self.exec_spec = execknobs.Exec()
         self.main_pid_hint = 0
@@ -111,13 +113,20 @@ class Unit(Leftovers, Records):
 
     def _spawn(self):
         """Start ./run; the event saying how that went."""
+        present = self.knobs.listed()     # one listing for every knob of this start
+        try:
+            return self._spawn_listed(present)
+        finally:
+            self.knobs.unlisted()
+
+    def _spawn_listed(self, present):
         self.policy = self.knobs.policy()
-        digest = servicedir.config_digest(self.path)
+        digest = servicedir.config_digest(self.path, present)
         if self.record.config and digest != self.record.config:
             self.host.record(self, self.phase, "config", self.phase, ())
         self.record.config = digest
         try:
-            self.exec_spec = execknobs.read_exec(self.path)
+            self.exec_spec = execknobs.read_exec(self.path, present)
             self.readiness = readiness.Watcher(self, *self.knobs.readiness_method())
             env = self._environment()
             env.update(self.readiness.env)
@@ -223,7 +232,8 @@ class Unit(Leftovers, Records):
         self.main_pid_hint = pid
 
     def _environment(self):
-        return self.knobs.environment(self.exec_spec, self.marker, self.instance)
+        return self.knobs.environment(self.exec_spec, self.marker, self.instance,
+                                      self.host.base_environment())
 
     def kill_timeout_secs(self):
         return self.knobs.kill_timeout_secs()
