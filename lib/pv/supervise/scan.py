@@ -58,6 +58,7 @@ class Scanner:
         self.runner = runner
         self.loop = runner.loop
         self.services = {}          # name -> Service
+        self.names = {}             # Service -> its name, while it is supervised
         self.identity = {}          # name -> (st_dev, st_ino) of what it pointed to
         self.reported = {}          # name -> the problem last reported
         self.released = set()       # names whose supervision ended with x; back on rescan
@@ -260,6 +261,7 @@ class Scanner:
         # supervisor holds the lock) is reported once, not at every rescan.
         self.reported.pop(name, None)
         self.services[name] = service
+        self.names[service] = name
         self.identity[name] = identity
         self.runner.add(service)
         if self._new is not None:
@@ -298,11 +300,12 @@ class Scanner:
     # --- what the runner tells the scanner ----------------------------------------
     def _entry_gone(self, service):
         """An entry's Service (or every instance of it) is down for good."""
-        for name, known in list(self.services.items()):
-            if known is service:       # it ended by itself (x): not again until a rescan
-                del self.services[name]
-                self.identity.pop(name, None)
-                self.released.add(name)
+        name = self.names.pop(service, None)
+        if name is not None and self.services.get(name) is service:
+            # It ended by itself (x): not again until a rescan.
+            del self.services[name]
+            self.identity.pop(name, None)
+            self.released.add(name)
         if self.leaving.get(service.path) is service:
             # Its entry went while it ran; if the entry is back, supervise
             # it again now, from the loop, outside this service's callbacks.
