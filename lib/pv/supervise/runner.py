@@ -41,6 +41,7 @@ class Runner(Host):
         self._notify_pending = False
         self._table, self._table_iteration = {}, -1
         self._marks = None             # (markers, {marker: pids}) during one batch
+        self._expected = set()         # markers of services about to be added (expect)
         self.on_entry_gone = None      # pv-scan: called with an entry once all of it is gone
         self.child_nofile = None       # the soft RLIMIT_NOFILE to give services, if we raised ours
         self._base_env = None          # base_environment(), once made
@@ -75,6 +76,7 @@ class Runner(Host):
             # until the batch is over.
             wanted = {unit.marker for service in self.services for unit in service.units()}
             wanted.add(marker)
+            wanted.update(self._expected)
             if self._marks is None:
                 self.loop.call_later(0, self._forget_marks)
             self._marks = (wanted, _marker_index(wanted))
@@ -82,6 +84,14 @@ class Runner(Host):
 
     def _forget_marks(self):
         self._marks = None
+
+    def expect(self, paths):
+        """pv-scan is about to add services for ``paths`` one by one: their
+        markers join the first index of marked processes made, so that 1000
+        services begun one after the other cost one scan of /proc, not 1000.
+        Called again with () once they are added."""
+        prefix = servicedir.MARKER_VAR + "="
+        self._expected = {(prefix + path).encode() for path in paths}
 
     def _on_sigchld(self, signum):
         for pid, status in procs.reap():
@@ -188,7 +198,13 @@ class Runner(Host):
         return self._priorities[service.path]
 
     def needs_met(self, service):
+        if not os.path.lexists(os.path.join(service.path, servicedir.NEEDS)):
+            return True     # it needs nothing: no graph of every service to build for that
         return self.needs.may_start(service)
+
+    def waiting_for_needs(self):
+        """Whether some service waits for what it needs (pv-scan: add new entries together)."""
+        return bool(self._waiting)
 
     def _report_needs(self, service, text):
         if text not in self._said:

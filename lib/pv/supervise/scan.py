@@ -19,7 +19,7 @@ import fcntl
 import os
 import stat
 
-from pv import diag
+from pv import diag, servicedir
 from pv.servicedir import KnobError
 from pv.supervise import instances, supknobs
 
@@ -66,7 +66,7 @@ class Scanner:
         self.control_fd = self.lock_fd = self.watch_fd = -1
         self._timer = None
         self._mtime = None
-        self._new = None            # services added by the scan under way, to begin after it
+        self._new = None            # (name, path, identity) found by the scan under way
         runner.on_entry_gone = self._entry_gone
 
     # --- pv-scan's own files ---------------------------------------------------
@@ -192,8 +192,6 @@ class Scanner:
         self._new = []
         for name in names:
             self._consider(name)
-        # Begin only once every new entry is known, so that ``needs`` can name
-        # a service that sorts after the one that needs it.
         self._begin_new()
 
     def rescan_names(self, names):
@@ -213,8 +211,28 @@ class Scanner:
         self._begin_new()
 
     def _begin_new(self):
+        """Open and begin the entries this scan found, in ``priority`` order.
+
+        Each begins as soon as it is open (locked): its run starts while the
+        next entries are opened, on the other core.  But if one of them has
+        ``needs``, or a service waits for what it needs, every entry is
+        opened first, so that ``needs`` can name one that sorts after it.
+        """
         new, self._new = self._new, None
-        for service in sorted(new, key=_priority):     # stable: by name within a level
+        new.sort(key=lambda found: _priority(found[1]))    # stable: by name within a level
+        at_once = not self.runner.waiting_for_needs() and \
+            not any(_has_needs(path) for _, path, _ in new)
+        if at_once:
+            self.runner.expect(os.path.realpath(path) for _, path, _ in new)
+        opened = []
+        for name, path, identity in new:
+            service = self._add(name, path, identity)
+            if service is not None and at_once:
+                self._begin(service)
+            elif service is not None:
+                opened.append(service)
+        self.runner.expect(())
+        for service in opened:
             self._begin(service)
         self.start_timer()
 
@@ -236,27 +254,28 @@ class Scanner:
         if name in self.released:
             self.reported.pop(name, None)
         else:
-            self._add(name, path, identity)
+            self._new.append((name, path, identity))
 
     def _add(self, name, path, identity):
+        """Open the entry and add it to the runner; the Service, or None."""
         # A link is followed once, now, as runsv's chdir follows it: the
         # service's files (supervise/ above all) stay reachable when the link
         # is removed, while the service is being taken down.
         real = os.path.realpath(path)
         if real in self.leaving:
-            return      # the same directory, still being taken down: added once it is gone
+            return None     # the same directory, still being taken down: added once it is gone
         service = instances.make(real, os.path.join(self.label, name), self.runner)
         try:
             service.open()
         except diag.PvError as exc:
             self._report_once(name, exc.message())
-            return
+            return None
         except OSError as exc:     # EMFILE and friends: try again on a later scan
             self._report_once(name, "unable to supervise %s: %s" % (path, exc.strerror))
-            return
+            return None
         except Exception as exc:  # noqa: BLE001 - a bug with one entry must not end pv-scan
             self._internal_error(name, exc)
-            return
+            return None
         # Forget an earlier failure only now: one that persists (another
         # supervisor holds the lock) is reported once, not at every rescan.
         self.reported.pop(name, None)
@@ -264,10 +283,7 @@ class Scanner:
         self.names[service] = name
         self.identity[name] = identity
         self.runner.add(service)
-        if self._new is not None:
-            self._new.append(service)
-        else:
-            self._begin(service)
+        return service
 
     def _begin(self, service):
         try:
@@ -325,9 +341,13 @@ def _make_fifo(path):
     os.mkfifo(path, 0o600)
 
 
-def _priority(entry):
+def _priority(path):
     """An entry's ``priority`` (supknobs): services begin in ascending order."""
     try:
-        return supknobs.read_priority(entry.path)
+        return supknobs.read_priority(path)
     except (KnobError, OSError):
         return supknobs.DEFAULT_PRIORITY
+
+
+def _has_needs(path):
+    return os.path.lexists(os.path.join(path, servicedir.NEEDS))
