@@ -14,8 +14,8 @@ import stat
 
 import pytest
 
-from support import (LONG_TIMEOUT, SHORT_TIMEOUT, alive, bin_path, is_supervised, marked_pids,
-                     read, state, supervise_pid, wait_until)
+from support import (LONG_TIMEOUT, SHORT_TIMEOUT, alive, bin_path, is_supervised, make_service,
+                     marked_pids, read, state, supervise_pid, svc, wait_until)
 
 COUNT = 40
 # The run reports its own pid ($$: exec keeps it), as the bench's services do.
@@ -127,3 +127,23 @@ def test_a_restarted_scan_over_existing_directories(procs, tmp_path, second):
                            and is_supervised(str(d / n)) for n in names),
                SHORT_TIMEOUT, "the records of the new runs")
     assert not [p for p in first.values() if alive(p)]
+
+
+def test_control_that_cannot_be_made_is_a_warning_and_tried_again(procs, tmp_path):
+    """The FIFOs come with the first records, after the start: a failure to
+    make them no longer ends pv-run; it is reported, and tried again."""
+    s = make_service(tmp_path, "s", "#!/bin/sh\nexec sleep 1000\n", {})
+    os.makedirs(os.path.join(s, "supervise", "control"))     # unlink(2) cannot replace it
+    procs.markers.append(s)
+    err = str(tmp_path / "stderr")
+    with open(err, "w") as f:
+        proc = procs.start([bin_path("pv-run"), s], stderr=f)
+    wait_until(lambda: "unable to create %s/supervise/control: " % s in read(err, ""),
+               what="the warning")
+    pid = int(wait_until(lambda: state(s).get("pid"), what="the run to start all the same"))
+    assert proc.poll() is None and not is_supervised(s)
+    os.rmdir(os.path.join(s, "supervise", "control"))
+    wait_until(lambda: is_supervised(s), what="control and ok made on a later try")
+    svc(s, "d")
+    wait_until(lambda: state(s).get("state") == "down" and not alive(pid), what="d to work")
+    assert read(err).count("unable to create") == 1      # once per spell of failures

@@ -123,6 +123,11 @@ class SuperviseDir:
             self.ok_fd = _open_fifo(ok, os.O_RDONLY | os.O_NONBLOCK)
             _make_event_dir(os.path.join(self.path, EVENT_DIR))
         except OSError as exc:
+            # All or nothing: ``listening`` stays false, so the next write tries again.
+            for name in ("ok_fd", "control_fd"):
+                if getattr(self, name) >= 0:
+                    os.close(getattr(self, name))
+                    setattr(self, name, -1)
             raise TempError("create", self.path + "/" + CONTROL_FIFO, reason_of(exc)) from None
         return self.control_fd
 
