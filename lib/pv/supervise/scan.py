@@ -220,13 +220,17 @@ class Scanner:
         """
         new, self._new = self._new, None
         new.sort(key=lambda found: _priority(found[1]))    # stable: by name within a level
+        # A link is followed once, now, as runsv's chdir follows it: the
+        # service's files (supervise/ above all) stay reachable when the link
+        # is removed, while the service is being taken down.
+        new = [(name, path, identity, os.path.realpath(path)) for name, path, identity in new]
         at_once = not self.runner.waiting_for_needs() and \
-            not any(_has_needs(path) for _, path, _ in new)
+            not any(_has_needs(real) for _, _, _, real in new)
         if at_once:
-            self.runner.expect(os.path.realpath(path) for _, path, _ in new)
+            self.runner.expect(real for _, _, _, real in new)
         opened = []
-        for name, path, identity in new:
-            service = self._add(name, path, identity)
+        for name, path, identity, real in new:
+            service = self._add(name, path, identity, real)
             if service is not None and at_once:
                 self._begin(service)
             elif service is not None:
@@ -256,12 +260,9 @@ class Scanner:
         else:
             self._new.append((name, path, identity))
 
-    def _add(self, name, path, identity):
-        """Open the entry and add it to the runner; the Service, or None."""
-        # A link is followed once, now, as runsv's chdir follows it: the
-        # service's files (supervise/ above all) stay reachable when the link
-        # is removed, while the service is being taken down.
-        real = os.path.realpath(path)
+    def _add(self, name, path, identity, real):
+        """Open the entry (``real``: its path, links followed) and add it to
+        the runner; the Service, or None."""
         if real in self.leaving:
             return None     # the same directory, still being taken down: added once it is gone
         service = instances.make(real, os.path.join(self.label, name), self.runner)

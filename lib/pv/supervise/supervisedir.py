@@ -32,6 +32,14 @@ NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
 def _make_dir(path):
     """mkdir ``path``; if it is a dangling symlink, create what it points to."""
+    try:
+        os.mkdir(path, 0o755)     # the common cases first: one call for a new
+        return                    # directory, one more for one that exists
+    except FileExistsError:
+        if os.path.isdir(path):
+            return
+    except OSError:
+        pass                      # a missing parent, and the like: as below
     if os.path.islink(path) and not os.path.exists(path):
         os.makedirs(os.path.realpath(path), mode=0o755, exist_ok=True)
     if os.path.lexists(path) and not os.path.isdir(path):
@@ -73,9 +81,12 @@ def _open_fifo(path, flags):
 
 def _make_event_dir(path):
     """``event/`` as a real directory of mode 1733 (a symlink there is replaced)."""
-    if os.path.islink(path) or (os.path.lexists(path) and not os.path.isdir(path)):
-        os.unlink(path)
-    os.makedirs(path, exist_ok=True)
+    try:
+        os.mkdir(path)
+    except FileExistsError:
+        if os.path.islink(path) or not os.path.isdir(path):
+            os.unlink(path)
+            os.mkdir(path)
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | NOFOLLOW)
     try:
         os.fchmod(fd, EVENT_DIR_MODE)
