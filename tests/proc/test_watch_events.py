@@ -165,9 +165,13 @@ def test_on_exit_ends_pv_scan_with_the_programs_code(procs, tmp_path):
     assert b"on-exit exit: ended with 7" in scan.stderr.read()
     assert marked_pids(other) == []
     lines = open(str(d / ".pv-scan" / "events" / "current")).read().splitlines()
-    events = [(r["event"], r["service"]) for r in map(json.loads, lines)]
+    records = list(map(json.loads, lines))
+    events = [(r["event"], r["service"]) for r in records]
     main_exit = events.index(("exit", "main"))
     assert ("spawn", "main") not in events[main_exit:]     # not restarted on the way out
+    want = records[main_exit + 1]           # the exit's own step changed the want
+    assert (want["event"], want["want"], want["was"], want["by"]) == \
+        ("want", "exit", "up", "on-exit")
     assert events[-1] == ("stopped", "")
 
 
