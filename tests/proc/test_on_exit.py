@@ -13,8 +13,8 @@ import subprocess
 
 import pytest
 
-from support import (LONG_TIMEOUT, SHORT_TIMEOUT, bin_path, make_service, read, state, svc,
-                     wait_pid, wait_state, wait_until)
+from support import (LONG_TIMEOUT, SHORT_TIMEOUT, make_service, read, state, svc, wait_pid,
+                     wait_state)
 
 # Ends with 5 once S/stop exists; with notification-fd it declares itself ready first.
 ENDS_WHEN_TOLD = "#!/bin/sh\n%swhile [ ! -e stop ]; do sleep 0.02; done\nexit 5\n"
