@@ -16,12 +16,14 @@ from pv.cmd import ctl_events
 def do_status(ctx, args):
     from pv.ctl import status as ctl_status
     targets, _, unknown = resolve_targets(ctx, args, default_all=True)
-    rows = [ctl_status.read_row(t) for t in targets]
+    rows = ctl_status.read_rows(targets)
     if ctx.json:
         print_line(ctx, ctl_status.as_json(rows))
-    else:
-        for line in ctl_status.table(rows, colour=ctl_status.want_colour(ctx.out)):
-            print_line(ctx, line)
+    elif rows:
+        # One write for the whole table: with PYTHONUNBUFFERED (or a terminal)
+        # a line at a time would be a write(2) per service.
+        lines = ctl_status.table(rows, colour=ctl_status.want_colour(ctx.out))
+        ctx.out.write("\n".join(lines) + "\n")
     code = ctl_status.status_code(rows, unknown)
     # A scan directory that cannot be read leaves its services unknown (LSB 4),
     # not "nothing to report": resolve_targets has already warned about it.
@@ -33,7 +35,7 @@ def do_status(ctx, args):
 def do_check(ctx, args):
     from pv.ctl import status as ctl_status
     targets, _, unknown = resolve_targets(ctx, args, default_all=True)
-    code, line = ctl_status.check([ctl_status.read_row(t) for t in targets], unknown)
+    code, line = ctl_status.check(ctl_status.read_rows(targets), unknown)
     print_line(ctx, line)
     return code
 
