@@ -56,8 +56,11 @@ def services(scandir):
 
 def group_of(path):
     """The one word in ``path/group``, or "" if there is none."""
+    path = os.path.join(path, GROUP)
+    if not os.access(path, os.F_OK):    # the common case, for less than a failed open
+        return ""
     try:
-        text = read_first_line(os.path.join(path, GROUP))
+        text = read_first_line(path)
     except OSError:
         return ""
     words = (text or "").split()
