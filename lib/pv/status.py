@@ -9,7 +9,7 @@ temporary name and renamed, so a reader never sees half a record.
 import os
 import struct
 
-from pv import jsonline, tai64n
+from pv import tai64n
 from pv.diag import NotSupervised, TempError, reason_of
 from pv.servicedir import PID_FILE, STAT_FILE, STATE_FILE, STATUS_FILE, SUPERVISE
 
@@ -108,10 +108,12 @@ class State:
         return record
 
     def to_json(self):
+        from pv import jsonline     # not loaded by pv-ctl status, which reads with _json
         return jsonline.dumps(self.as_dict()) + "\n"
 
     @classmethod
     def from_json(cls, text):
+        from pv import jsonline
         record = jsonline.loads(text)
         if not isinstance(record, dict):
             raise ValueError("state is not a JSON object")
