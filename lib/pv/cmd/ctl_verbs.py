@@ -218,8 +218,8 @@ def do_metrics(ctx, args):
     return ctl_metrics(ctx, args)
 
 
-# The verbs of pv.cmd.ctl_import and ctl_events, loaded when one runs: pv-ctl
-# status (1,000 services in 50 ms) need not load them.
+# The verbs of pv.cmd.ctl_import and ctl_events, loaded only when one runs:
+# pv-ctl status, which must start fast, need not load them.
 def do_import(ctx, args):
     from pv.cmd import ctl_import
     return ctl_import.do_import(ctx, args)
