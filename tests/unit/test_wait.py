@@ -69,3 +69,13 @@ def test_the_budget_raises_the_soft_limit_towards_the_hard_one():
         assert resource.getrlimit(resource.RLIMIT_NOFILE)[0] >= 1000 + wait.RESERVED_FDS
     finally:
         resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+def test_a_reader_without_the_c_scanner_gives_the_same_states():
+    good = status.State(pid=7, state="running", reason="\u00e9 \\ \"", extra={"x": [1]}).to_json()
+    plain = status.Reader()
+    plain._scan = None           # as on an interpreter without _json: pv.jsonline serves
+    assert plain.state(good.rstrip("\n")) == status.Reader().state(good.rstrip("\n"))
+    for line in BAD_LINES[:8]:
+        with pytest.raises(ValueError):
+            plain.state(line)
