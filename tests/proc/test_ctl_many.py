@@ -17,7 +17,7 @@ import sys
 
 import pytest
 
-from support import SHORT_TIMEOUT, bin_path, make_service, state, wait_pid, wait_until
+from support import SHORT_TIMEOUT, bin_path, make_service, state, svc, wait_pid, wait_until
 
 DOWN_COUNT = 290
 SLEEP_RUN = "#!/bin/sh\nexec sleep 1000\n"
@@ -89,9 +89,7 @@ def many(procs, tmp_path):
         elif kind == "fatal":
             expected[name] = ("fatal", "-", None)      # checked by its parts below
     pid = int(expected["paused"][1])
-    fd = os.open(os.path.join(real, "paused", "supervise", "control"), os.O_WRONLY)
-    os.write(fd, b"p")
-    os.close(fd)
+    svc(os.path.join(real, "paused"), "p")
     wait_until(lambda: _paused(os.path.join(real, "paused")), what="the pause to be recorded")
     expected["paused"] = ("running", str(pid), "paused")
     for name, (record, data, why) in SPOILED.items():
