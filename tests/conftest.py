@@ -32,3 +32,11 @@ def svdir(tmp_path):
     def make(name="svc", run=None, **files):
         return support.make_service(tmp_path, name, run, files)
     return make
+
+
+@pytest.fixture
+def scan(tmp_path):
+    """An empty scan directory, tmp_path/service (a str), for pv-scan and pv-ctl -d."""
+    d = tmp_path / "service"
+    d.mkdir()
+    return str(d)

@@ -95,31 +95,48 @@ def state(service):
     return json.loads(text) if text else {}
 
 
+def proc_stat(pid):
+    """(state letter, ppid) of ``pid`` from /proc/PID/stat, or None if it is gone."""
+    try:
+        with open("/proc/%d/stat" % pid, "rb") as f:
+            # The name in parentheses may hold anything, ")" and spaces too.
+            fields = f.read().rpartition(b")")[2].split()
+    except OSError:
+        return None
+    return fields[0].decode(), int(fields[1])
+
+
+def proc_list():
+    """[(pid, state letter, ppid)] of every process in /proc (those gone meanwhile left out)."""
+    found = []
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            stat = proc_stat(int(name))
+            if stat is not None:
+                found.append((int(name),) + stat)
+    return found
+
+
 def marked_pids(marker_value):
     """Live pids whose environment has PV_SERVICE starting with ``marker_value``."""
     found = []
     want = ("PV_SERVICE=" + marker_value).encode()
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
+    for pid, letter, _ in proc_list():
+        if letter == "Z":
             continue
         try:
-            with open("/proc/%s/environ" % name, "rb") as f:
+            with open("/proc/%d/environ" % pid, "rb") as f:
                 env = f.read().split(b"\0")
-            with open("/proc/%s/stat" % name, "rb") as f:
-                zombie = f.read().rpartition(b")")[2].split()[0] == b"Z"
         except OSError:
             continue
-        if not zombie and any(v.startswith(want) for v in env):
-            found.append(int(name))
+        if any(v.startswith(want) for v in env):
+            found.append(pid)
     return found
 
 
 def alive(pid):
-    try:
-        with open("/proc/%d/stat" % pid, "rb") as f:
-            return f.read().rpartition(b")")[2].split()[0] != b"Z"
-    except OSError:
-        return False
+    stat = proc_stat(pid)
+    return stat is not None and stat[0] != "Z"
 
 
 class Processes:
@@ -144,15 +161,28 @@ class Processes:
                    what="pv-run to lock %s" % service)
         return proc
 
-    def pv_scan_recording(self, scandir, **kwargs):
-        """Start ``pv-scan scandir`` and wait until its transition record is open."""
+    def pv_scan(self, scandir, names=(), ready=True, **popen):
+        """Start ``pv-scan scandir`` (``popen``: env, stdout, stderr, preexec_fn,
+        ... as Popen takes them) and wait until it is ready: it listens on
+        D/.pv-scan/control, its record D/.pv-scan/events/current is there, and
+        each of ``names`` (NAME, or NAME/log for a logger) is supervised.  It
+        must still run then.  ``ready=False``: return once it is executed, for
+        a test that looks at it before it sets itself up.  Killed in the
+        finaliser by pid, and with it every process marked with a directory
+        beside the scan directory too (its entries may be symbolic links to those)."""
         scandir = str(scandir)
-        self.markers.append(scandir)
-        proc = self.start([bin_path("pv-scan"), scandir], **kwargs)
-        current = os.path.join(scandir, ".pv-scan", "events", "current")
-        wait_until(lambda: os.path.exists(current) or proc.poll() is not None,
-                   what="pv-scan to open its record")
-        assert proc.poll() is None
+        self.markers.append(os.path.dirname(scandir))
+        proc = self.start([bin_path("pv-scan"), scandir], **popen)
+        if not ready:
+            return proc
+        own = os.path.join(scandir, ".pv-scan")
+        services = [os.path.join(scandir, name) for name in names]
+        wait_until(lambda: proc.poll() is not None or (
+            has_reader(os.path.join(own, "control"))
+            and os.path.exists(os.path.join(own, "events", "current"))
+            and all(is_supervised(s) for s in services)),
+            what="pv-scan to supervise %s" % " ".join(names or ["nothing"]))
+        assert proc.poll() is None, "pv-scan exited %s" % proc.returncode
         return proc
 
     def kill_all(self):

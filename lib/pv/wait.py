@@ -12,14 +12,13 @@ import select
 import time
 
 from pv import control, status
-from pv.diag import NotSupervised, PvError, TempError, reason_of
-from pv.servicedir import EVENT_DIR, STATE_FILE, STATUS_FILE, supervise_dir
+from pv.diag import NotSupervised, PvError
+from pv.servicedir import EVENT_DIR, supervise_dir
 from pv.supervise.states import DOWN_PHASES, ENDED_PHASES, RUN_PHASES, Phase
 
 LIVENESS_SECS = 2.0
 RESERVED_FDS = 64          # descriptors kept free for everything but listeners
 SMALL_FD_COUNT = 256       # under any open-file limit a system starts with
-STATE_MAX = 65536          # a state line is a few hundred bytes
 
 
 def reached(condition, state, runit, old_pid=0):
@@ -94,61 +93,12 @@ class Listener:
 
 def read_records(service):
     """(State, RunitStatus) of ``service``; NotSupervised or TempError if unreadable."""
-    path = supervise_dir(service)
-    try:
-        line = _read(os.path.join(path, STATE_FILE), STATE_MAX).split(b"\n", 1)[0]
-        runit = _read(os.path.join(path, STATUS_FILE), status.STATUS_SIZE + 1)
-        return parse_state(line.decode("utf-8")), status.RunitStatus.unpack(runit)
-    except FileNotFoundError:
-        raise NotSupervised(service) from None
-    except OSError as exc:
-        raise TempError("read status of", service, reason_of(exc)) from None
-    except (ValueError, UnicodeDecodeError):
-        raise TempError("read status of", service, "bad format") from None
-
-
-def _read(path, limit):
-    # os.read, not open(): pv-ctl status over 1,000 services reads 2,000
-    # records, and a file object costs more than the read.
-    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-    try:
-        return os.read(fd, limit)
-    finally:
-        os.close(fd)
-
-
-class _ScanContext:
-    """What the json package's C scanner asks of its decoder: plain JSON."""
-    strict = True
-    object_hook = object_pairs_hook = None
-    parse_float, parse_int = float, int
-
-    @staticmethod
-    def parse_constant(name):
-        raise ValueError("not JSON: %s" % name)
+    return status.Reader().records(service)
 
 
 def parse_state(line):
-    """The State of one ``state`` line.
-
-    Through the C scanner of the json package (``_json``: the json package
-    itself would bring ``re`` in), 100 times faster than pv.jsonline, which
-    serves where there is no ``_json``: ``pv-ctl status`` over 1,000
-    services reads 1,000 records.
-    """
-    try:
-        from _json import make_scanner
-    except ImportError:
-        return status.State.from_json(line)
-    try:
-        record, end = make_scanner(_ScanContext)(line, 0)
-    except StopIteration:
-        raise ValueError("state is not JSON") from None
-    if not isinstance(record, dict) or line[end:].strip():
-        raise ValueError("state is not one JSON object")
-    fields = status.State.FIELDS
-    known = {name: record.pop(name) for name in list(record) if name in fields}
-    return status.State(extra=record, **known)
+    """The State of one ``state`` line; ValueError if it is not one JSON object."""
+    return status.Reader().state(line)
 
 
 def command(services, letters, condition=None, deadline=None, replace=False):

@@ -7,7 +7,7 @@ import signal
 import pytest
 
 from support import SHORT_TIMEOUT, supervise_pid, wait_pid
-from test_http_support import TICK_RUN, free_port, pv_http, pv_scan, service
+from test_http_support import TICK_RUN, free_port, pv_http, service
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 DRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
@@ -60,7 +60,7 @@ def test_page_restarts_a_service_and_tails_its_log(procs, tmp_path, browser):
     web = service(scan, "web")
     service(scan, "ticker", TICK_RUN, log=True, group="team\n")
     service(scan, "batch", group="team\n", down="")
-    pv_scan(procs, scan, ["web", "ticker", "batch"])
+    procs.pv_scan(scan, ["web", "ticker", "batch"])
     where = "127.0.0.1:%d" % free_port()
     pv_http(procs, scan, listen=[where])
     old = wait_pid(web)

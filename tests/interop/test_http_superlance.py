@@ -12,7 +12,7 @@ import sys
 import pytest
 
 from support import SHORT_TIMEOUT, wait_pid
-from test_http_support import free_port, pv_http, pv_scan, read_until, service
+from test_http_support import free_port, pv_http, read_until, service
 
 superlance = pytest.importorskip("superlance")
 
@@ -35,7 +35,7 @@ def served(procs, tmp_path):
     scan.mkdir()
     web = service(scan, "web")
     service(scan, "db", group="team\n")
-    pv_scan(procs, scan, ["web", "db"])
+    procs.pv_scan(scan, ["web", "db"])
     sock = tmp_path / "h.sock"
     pv_http(procs, scan, listen=["unix:%s" % sock])
     env = dict(os.environ, SUPERVISOR_SERVER_URL="unix://%s" % sock)

@@ -10,8 +10,8 @@ import xmlrpc.client
 import pytest
 
 from support import SHORT_TIMEOUT, SLEEPER, read, wait_pid, wait_until
-from test_http_support import (TICK_RUN, free_port, has_supervisor, lines, pv_http, pv_scan,
-                               read_until, service, supervisorctl)
+from test_http_support import (TICK_RUN, free_port, has_supervisor, lines, pv_http, read_until,
+                               service, supervisorctl)
 
 pytestmark = pytest.mark.skipif(not has_supervisor(), reason="supervisor (pip) not installed")
 
@@ -24,7 +24,7 @@ def setup(request, procs, tmp_path):
     service(scan, "web")
     service(scan, "db", group="team\n")
     service(scan, "worker", group="team\n")
-    pv_scan(procs, scan, ["web", "db", "worker"])
+    procs.pv_scan(scan, ["web", "db", "worker"])
     if request.param == "unix":
         where = "unix:%s" % (tmp_path / "http.sock")
         url = "unix://%s" % (tmp_path / "http.sock")
@@ -81,7 +81,7 @@ def test_signal_and_pid(procs, tmp_path):
     scan = tmp_path / "D"
     scan.mkdir()
     path = service(scan, "sleeper", SLEEPER)
-    pv_scan(procs, scan, ["sleeper"])
+    procs.pv_scan(scan, ["sleeper"])
     where = "127.0.0.1:%d" % free_port()
     pv_http(procs, scan, listen=[where])
     url = "http://" + where
@@ -105,7 +105,7 @@ def test_tail_tail_f_clear_and_maintail(procs, tmp_path):
     scan = tmp_path / "D"
     scan.mkdir()
     service(scan, "ticker", TICK_RUN, log=True)
-    pv_scan(procs, scan, ["ticker"])
+    procs.pv_scan(scan, ["ticker"])
     sock = tmp_path / "h.sock"
     pv_http(procs, scan, listen=["unix:%s" % sock])
     url = "unix://%s" % sock
@@ -153,7 +153,7 @@ def test_avail_reread_update_add_remove(procs, tmp_path):
     scan = tmp_path / "D"
     scan.mkdir()
     web = service(scan, "web")
-    pv_scan(procs, scan, ["web"])
+    procs.pv_scan(scan, ["web"])
     sock = tmp_path / "h.sock"
     pv_http(procs, scan, listen=["unix:%s" % sock])
     url = "unix://%s" % sock

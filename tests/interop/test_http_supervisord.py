@@ -11,7 +11,7 @@ import sys
 import pytest
 
 from support import wait_pid, wait_until
-from test_http_support import has_supervisor, pv_http, pv_scan, service, supervisorctl
+from test_http_support import has_supervisor, pv_http, service, supervisorctl
 
 pytestmark = pytest.mark.skipif(not has_supervisor(), reason="supervisor (pip) not installed")
 
@@ -67,7 +67,7 @@ def test_same_answers_as_supervisord(procs, tmp_path):
     service(scan, "web")
     service(scan, "db", group="team\n")
     service(scan, "worker", group="team\n")
-    pv_scan(procs, scan, ["web", "db", "worker"])
+    procs.pv_scan(scan, ["web", "db", "worker"])
     pv_http(procs, scan, listen=["unix:%s" % (tmp_path / "pv.sock")])
     for name in ("web", "db", "worker"):
         wait_pid(str(scan / name))

@@ -9,7 +9,7 @@ import socket
 import subprocess
 import sys
 
-from support import SHORT_TIMEOUT, bin_path, has_reader, is_supervised, make_service, wait_until
+from support import SHORT_TIMEOUT, bin_path, make_service, wait_until
 
 SLEEP_RUN = "#!/bin/sh\nexec 2>&1\necho started $$\nexec sleep 1000\n"
 TICK_RUN = "#!/bin/sh\nexec 2>&1\nwhile :; do echo tick; sleep 0.2; done\n"
@@ -21,19 +21,6 @@ def service(scandir, name, run=SLEEP_RUN, log=False, **files):
     if log:
         os.makedirs(os.path.join(make_service(path, "log", LOG_RUN, {}), "main"))
     return path
-
-
-def pv_scan(procs, scandir, names=()):
-    """Start pv-scan on ``scandir``; wait until it supervises each of ``names``."""
-    scandir = str(scandir)
-    procs.markers.append(os.path.dirname(scandir))
-    proc = procs.start([sys.executable, bin_path("pv-scan"), scandir])
-    services = [os.path.join(scandir, n) for n in names]
-    wait_until(lambda: proc.poll() is not None or (
-        has_reader(os.path.join(scandir, ".pv-scan", "control"))
-        and all(is_supervised(s) for s in services)), what="pv-scan to supervise")
-    assert proc.poll() is None
-    return proc
 
 
 def free_port():

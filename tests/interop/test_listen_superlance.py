@@ -71,7 +71,7 @@ def test_crashmail_mails_an_unexpected_exit_and_not_an_expected_one(procs, tmp_p
     make_service(d, "bad", "#!/bin/sh\nsleep 0.3\nexit 3\n", {"restart": "never\n"})
     listener_service(d, "mailer", ["--events", "PROCESS_STATE"],
                      [crashmail, "-a", "-m", "ops@example.com", "-s", str(sendmail)])
-    procs.pv_scan_recording(d)
+    procs.pv_scan(d)
     wait_until(lambda: mails(str(maildir)), LONG_TIMEOUT, "a mail from crashmail")
     # Every record up to both exits has been answered OK: none is for good.
     log = [line for line in open(str(d / ".pv-scan" / "events" / "current"))]
@@ -135,7 +135,7 @@ def test_fatalmailbatch_reports_a_fatal(procs, tmp_path):
         fatalmailbatch, "--toEmail=ops@example.com", "--fromEmail=pv@example.com",
         "--smtpHost=127.0.0.1:%d" % smtp.sock.getsockname()[1], "--tickEvent=TICK_5",
         "--interval=0.01", "--subject=pv fatal"])
-    procs.pv_scan_recording(d)
+    procs.pv_scan(d)
     try:
         wait_until(lambda: smtp.messages, LONG_TIMEOUT, "a mail from fatalmailbatch")
     finally:
@@ -152,7 +152,7 @@ def test_a_listener_that_fails_or_dies_gets_the_event_again_and_loses_none(
     d = tmp_path / "D"
     for name in ("a", "b", "c"):
         make_service(d, name, SLEEP_RUN, {})
-    procs.pv_scan_recording(d)
+    procs.pv_scan(d)
     script = tmp_path / "listener"
     script.write_text(CHILDUTILS_LISTENER)
     script.chmod(0o755)
@@ -197,7 +197,7 @@ def test_a_full_buffer_drops_the_oldest_with_a_warning_and_from_state_is_known(
     pytest.importorskip("supervisor.childutils")
     d = tmp_path / "D"
     a = make_service(d, "a", SLEEP_RUN, {})
-    procs.pv_scan_recording(d)
+    procs.pv_scan(d)
     wait_until(lambda: '"event":"spawn"' in read(str(d / ".pv-scan/events/current")),
                what="a to start")
     script = tmp_path / "listener"
@@ -258,7 +258,7 @@ def test_memmon_and_httpok_restart_a_service_through_pv_http(procs, tmp_path, wh
         command += ["-p", "web", "-t", "2", dead]
     d = tmp_path / "D"
     web = make_service(d, "web", SLEEP_RUN, {})
-    procs.pv_scan_recording(d)
+    procs.pv_scan(d)
     pv_http(procs, d)
     old = wait_pid(web)
     # No --server-url: the listener finds pv-http at its default socket.  The

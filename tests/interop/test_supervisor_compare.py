@@ -78,11 +78,6 @@ def pv_import(conf, scan):
     assert out.returncode == 0, out.stderr
 
 
-def start_pv_scan(procs, scan):
-    procs.markers.append(scan)
-    procs.start([bin_path("pv-scan"), scan], stderr=subprocess.DEVNULL)
-
-
 def supervisor_tools():
     found = shutil.which("supervisord"), shutil.which("supervisorctl")
     if None in found:
@@ -130,7 +125,7 @@ def test_same_states_as_supervisord(procs, tmp_path):
     pv_import(conf, scan)
     began = time.monotonic()
     procs.start([supervisord, "-n", "-c", conf], stderr=subprocess.DEVNULL)
-    start_pv_scan(procs, scan)
+    procs.pv_scan(scan, stderr=subprocess.DEVNULL)
     # Supervisor's own states are the reference: the expected table must be
     # what the real supervisord reaches, then pv must reach the same.
     theirs = wait_until(lambda: _reached(supervisor_states(supervisorctl, conf)), LONG_TIMEOUT,
@@ -166,7 +161,7 @@ def test_autorestart_false_quick_death_is_fatal(procs, tmp_path):
     scan = os.path.join(tmp, "service")
     pv_import(conf, scan)
     procs.start([supervisord, "-n", "-c", conf], stderr=subprocess.DEVNULL)
-    start_pv_scan(procs, scan)
+    procs.pv_scan(scan, stderr=subprocess.DEVNULL)
     want = {"once": "FATAL"}
     wait_until(lambda: supervisor_states(supervisorctl, conf) == want, LONG_TIMEOUT,
                "supervisord to give up")
@@ -207,7 +202,7 @@ def test_a_slow_dependency_ends_all_running_in_both(procs, tmp_path):
             continue
         scan = os.path.join(tmp, "service")
         pv_import(conf, scan)
-        start_pv_scan(procs, scan)
+        procs.pv_scan(scan, stderr=subprocess.DEVNULL)
         wait_until(lambda: pv_states(scan) == want or "FATAL" in pv_states(scan).values(),
                    LONG_TIMEOUT, "pv's stack to settle")
         assert pv_states(scan) == want

@@ -15,15 +15,10 @@ import time
 import pytest
 
 from pv.status import State
-from support import (SHORT_TIMEOUT, alive, bin_path, is_supervised, marked_pids, read, state,
-                     supervise_pid, svc, wait_pid, wait_until)
+from support import (SHORT_TIMEOUT, alive, marked_pids, read, state, supervise_pid, svc,
+                     wait_pid, wait_until)
 
 SLEEP_RUN = "#!/bin/sh\nexec sleep 1000\n"
-
-
-def pv_scan(procs, scandir, stderr=None):
-    procs.markers.append(str(scandir))
-    return procs.start([bin_path("pv-scan"), str(scandir)], stderr=stderr)
 
 
 def stale_record(service, want):
@@ -40,7 +35,7 @@ def test_an_orphan_behind_a_stale_record_is_found_and_never_doubled(procs, tmp_p
     d = tmp_path / "D"
     d.mkdir()
     app = make_service(d, "app", SLEEP_RUN, {})
-    first = pv_scan(procs, d)
+    first = procs.pv_scan(d)
     orphan = wait_pid(app)
     first.send_signal(signal.SIGKILL)
     first.wait(timeout=SHORT_TIMEOUT)
@@ -48,8 +43,7 @@ def test_an_orphan_behind_a_stale_record_is_found_and_never_doubled(procs, tmp_p
     stale_record(app, want)
     errors = str(tmp_path / "stderr")
     with open(errors, "w") as stderr:
-        pv_scan(procs, d, stderr=stderr)
-    wait_until(lambda: is_supervised(app), what="the second pv-scan to supervise app")
+        procs.pv_scan(d, ["app"], stderr=stderr)
     svc(app, "u")
     new = wait_pid(app, not_pid=orphan)
     wait_until(lambda: marked_pids(app) == [new], what="exactly one instance of app")

@@ -24,13 +24,6 @@ def ctl(scandir, *args, env=None, timeout=SHORT_TIMEOUT + 15):
                           universal_newlines=True, env=env)
 
 
-@pytest.fixture
-def scan(tmp_path):
-    d = tmp_path / "service"
-    d.mkdir()
-    return str(d)
-
-
 def service(scan, name, run=SLEEP_RUN, **files):
     return make_service(scan, name, run, files)
 

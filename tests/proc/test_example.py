@@ -31,8 +31,7 @@ def test_example_stack_serves_and_logs(procs, tmp_path):
     with open(worker, "w") as f:
         f.write(read(os.path.join(TOP, "examples", "stack", "worker", "run"))
                 .replace("8731", str(port)))
-    procs.start([bin_path("pv-scan"), stack])
-    procs.markers.append(stack)
+    procs.pv_scan(stack)
 
     def answered():
         try:

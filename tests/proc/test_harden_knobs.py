@@ -111,8 +111,7 @@ def test_nul_in_environment_added_to_a_running_pv_scan(procs, tmp_path):
     from support import make_service
     good = make_service(scan, "good", SLEEP_RUN, {})
     hit = make_service(scan, "hit", SLEEP_RUN, {})
-    procs.markers.append(str(scan))
-    proc = procs.start([bin_path("pv-scan"), str(scan)], stderr=subprocess.PIPE)
+    proc = procs.pv_scan(scan, stderr=subprocess.PIPE)
     good_pid, hit_pid = wait_pid(good), wait_pid(hit)
     make_service(scan, "new", SLEEP_RUN, {"environment": "A=b\0c\n"})
     with open(os.path.join(hit, "environment"), "w") as f:

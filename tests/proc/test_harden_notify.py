@@ -61,8 +61,7 @@ def test_mainpid_naming_another_services_run_is_ignored(procs, tmp_path):
     b = make_service(scan, "b", SLEEP_RUN, {})
     a = make_service(scan, "a", HIJACKER % (PY, os.path.join(b, "supervise", "pid")),
                      {"sd-notify": "", "down": ""})
-    procs.markers.append(str(scan))
-    pv_scan = procs.start([bin_path("pv-scan"), str(scan)], stderr=subprocess.PIPE)
+    pv_scan = procs.pv_scan(scan, stderr=subprocess.PIPE)
     victim = wait_pid(b)
     subprocess.run([bin_path("pv-svc"), "-u", a], timeout=SHORT_TIMEOUT, check=True)
     # The hijacker's run exits once its datagram was handled: a follows nothing

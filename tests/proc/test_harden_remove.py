@@ -8,8 +8,6 @@ import os
 import subprocess
 import sys
 
-import pytest
-
 from support import SHORT_TIMEOUT, bin_path, make_service, wait_pid, alive, wait_until
 
 SLEEP_RUN = "#!/bin/sh\nexec sleep 1000\n"
@@ -19,13 +17,6 @@ def ctl(scandir, *args):
     return subprocess.run([sys.executable, bin_path("pv-ctl"), "-d", str(scandir)] + list(args),
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=SHORT_TIMEOUT + 15,
                           universal_newlines=True)
-
-
-@pytest.fixture
-def scan(tmp_path):
-    d = tmp_path / "service"
-    d.mkdir()
-    return str(d)
 
 
 def test_a_directory_without_run_is_refused_and_kept(scan, tmp_path):
@@ -40,8 +31,7 @@ def test_a_directory_without_run_is_refused_and_kept(scan, tmp_path):
 
 def test_the_scan_directory_and_its_parents_are_refused_while_services_run(procs, scan):
     a = make_service(scan, "a", SLEEP_RUN, {})
-    procs.markers.append(scan)
-    pv_scan = procs.start([bin_path("pv-scan"), scan])
+    pv_scan = procs.pv_scan(scan)
     pid = wait_pid(a)
     for word in (scan, scan + "/", os.path.dirname(scan)):   # never "/": not even to test
         out = ctl(scan, "remove", word)
@@ -66,8 +56,7 @@ def test_remove_under_pv_scan_takes_it_down_first_and_keeps_a_linked_supervise(p
     a = make_service(scan, "a", SLEEP_RUN, {})
     b = make_service(scan, "b", SLEEP_RUN, {})
     os.symlink(str(elsewhere), os.path.join(a, "supervise"))
-    procs.markers.append(scan)
-    pv_scan = procs.start([bin_path("pv-scan"), scan])
+    pv_scan = procs.pv_scan(scan)
     pid, other = wait_pid(a), wait_pid(b)
     out = ctl(scan, "remove", "a")
     assert out.returncode == 0, out.stderr

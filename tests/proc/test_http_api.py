@@ -15,7 +15,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(
                                 "interop"))
 
 from support import SHORT_TIMEOUT, bin_path, wait_pid, wait_state, wait_until  # noqa: E402
-from test_http_support import TICK_RUN, pv_http, pv_scan, read_until, service  # noqa: E402
+from test_http_support import TICK_RUN, pv_http, read_until, service  # noqa: E402
 
 FAIL_RUN = "#!/bin/sh\necho oops\nexit 3\n"
 CHILDREN_RUN = "#!/bin/sh\nsleep 1000 &\nsleep 1000 &\nexec sleep 1000\n"
@@ -41,7 +41,7 @@ def api(procs, tmp_path):
     service(scan, "kids", CHILDREN_RUN, group="team\n")
     service(scan, "broken", FAIL_RUN, max_retries="1\n")
     service(scan, "unready", check="#!/bin/sh\nexit 1\n", down="")
-    pv_scan(procs, scan, ["web", "ticker", "kids", "broken"])
+    procs.pv_scan(scan, ["web", "ticker", "kids", "broken"])
     sock = str(tmp_path / "h.sock")
     pv_http(procs, scan, listen=["unix:" + sock])
     for name in ("web", "ticker", "kids"):

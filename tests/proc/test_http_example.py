@@ -11,7 +11,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(
                                 "interop"))
 
 from support import BIN, SHORT_TIMEOUT, TOP, wait_pid, wait_until  # noqa: E402
-from test_http_support import free_port, pv_scan, service  # noqa: E402
+from test_http_support import free_port, service  # noqa: E402
 
 
 def test_example_serves_its_scan_directory(procs, tmp_path):
@@ -26,7 +26,7 @@ def test_example_serves_its_scan_directory(procs, tmp_path):
     (scan / "pv-http" / "env" / "PATH").write_text(os.path.dirname(sys.executable) + ":"
                                                     + os.environ.get("PATH", "") + "\n")
     web = service(scan, "web")
-    pv_scan(procs, scan, ["web", "pv-http"])
+    procs.pv_scan(scan, ["web", "pv-http"])
     wait_pid(web)
 
     def answer():

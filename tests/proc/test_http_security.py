@@ -18,7 +18,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(
                                 "interop"))
 
 from support import SHORT_TIMEOUT, bin_path, wait_pid  # noqa: E402
-from test_http_support import free_port, pv_http, pv_scan, service  # noqa: E402
+from test_http_support import free_port, pv_http, service  # noqa: E402
 
 SYSTEM_PYTHON = "/usr/bin/python3"    # readable by other users, unlike a root pyenv
 OTHER_UID, OTHER_GID, TEAM_GID = 42421, 42421, 42422
@@ -126,7 +126,7 @@ def test_basic_auth_from_a_file(procs, tmp_path):
     scan = tmp_path / "D"
     scan.mkdir()
     web = service(scan, "web")
-    pv_scan(procs, scan, ["web"])
+    procs.pv_scan(scan, ["web"])
     creds = tmp_path / "creds"
     creds.write_text("ops:{SHA}%s\n" % __import__("hashlib").sha1(b"s3cret").hexdigest())
     port = free_port()
@@ -171,7 +171,7 @@ def test_delegation_by_peer_credentials(open_dir, procs):
     web = service(scan, "web", access="# the web team\n%d\n" % OTHER_UID)
     service(scan, "db", access="%%%d\n" % TEAM_GID)
     service(scan, "cron")
-    pv_scan(procs, scan, ["web", "db", "cron"])
+    procs.pv_scan(scan, ["web", "db", "cron"])
     sock = os.path.join(open_dir, "h.sock")
     port = free_port()
     pv_http(procs, scan, "--socket-mode", "666", listen=["unix:" + sock, "127.0.0.1:%d" % port])
@@ -211,7 +211,7 @@ def test_bounds_csrf_and_methods(procs, tmp_path):
     scan = tmp_path / "D"
     scan.mkdir()
     web = service(scan, "web")
-    pv_scan(procs, scan, ["web"])
+    procs.pv_scan(scan, ["web"])
     sock = str(tmp_path / "h.sock")
     pv_http(procs, scan, "--request-secs", "1", listen=["unix:" + sock])
     pid = wait_pid(web)
@@ -268,7 +268,7 @@ def test_idle_connections_do_not_block_a_client(procs, tmp_path):
     scan = tmp_path / "D"
     scan.mkdir()
     service(scan, "web")
-    pv_scan(procs, scan, ["web"])
+    procs.pv_scan(scan, ["web"])
     sock = str(tmp_path / "h.sock")
     port = free_port()
     pv_http(procs, scan, listen=["unix:" + sock, "127.0.0.1:%d" % port])

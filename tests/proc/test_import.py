@@ -101,8 +101,7 @@ def test_the_graphite_example_comes_up_under_pv_scan(procs, tmp_path):
     assert out.returncode == 0, out.stderr
     names = sorted(line.split(":")[0] for line in out.stdout.splitlines())
     assert names == ["carbon-cache", "gunicorn-graphite", "statsd", "unicorn-graphiti"]
-    procs.markers.append(scan)
-    procs.start([bin_path("pv-scan"), scan], stderr=subprocess.DEVNULL)
+    procs.pv_scan(scan, stderr=subprocess.DEVNULL)
     for name in names:
         path = os.path.join(scan, name)
         wait_until(lambda: state(path).get("state") == "running", LONG_TIMEOUT,

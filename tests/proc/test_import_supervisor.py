@@ -29,12 +29,6 @@ def environ_of(pid):
     return {k: v for k, _, v in pairs}
 
 
-def start_scan(procs, scan, env=None, stdout=None, stderr=None):
-    procs.markers.append(scan)
-    return procs.start([bin_path("pv-scan"), scan], env=env,
-                       stdout=stdout or subprocess.DEVNULL, stderr=stderr or subprocess.DEVNULL)
-
-
 def imported(tmp_path, text, *options, environ=None):
     conf = write(tmp_path / "supervisord.conf", text)
     scan = str(tmp_path / "service")
@@ -71,7 +65,7 @@ def test_php_nginx_console_logging_reaches_pv_scans_stdout(procs, tmp_path):
     assert not os.path.exists(os.path.join(scan, "php-fpm", "log"))
     out, err = tmp_path / "docker-logs.out", tmp_path / "docker-logs.err"
     with open(str(out), "w") as o, open(str(err), "w") as e:
-        start_scan(procs, scan, stdout=o, stderr=e)
+        procs.pv_scan(scan, stdout=o, stderr=e)
     for line in ("php-fpm ready to handle connections", "nginx start worker process"):
         wait_until(lambda: line in read(str(out), ""), what="%r on pv-scan's stdout" % line)
     wait_until(lambda: "php notice" in read(str(err), ""), what="stderr on pv-scan's stderr")
@@ -98,7 +92,7 @@ stopwaitsecs=3600
 
 def test_laravel_worker_by_supervisor_names(procs, tmp_path):
     scan = imported(tmp_path, LARAVEL % (sys.executable, tmp_path))
-    start_scan(procs, scan)
+    procs.pv_scan(scan)
     service = os.path.join(scan, "laravel-worker")
     pids = [wait_pid(os.path.join(service, "instance", str(k))) for k in range(4)]
     out = ctl("-d", scan, "status", "laravel-worker:*")
@@ -142,7 +136,7 @@ def test_env_expansions_follow_the_runtime_environment(procs, tmp_path):
     environ = {k: v for k, v in os.environ.items() if k not in ("WHO", "ARGS")}
     scan = imported(tmp_path, ENV_CONF, environ=environ)
     os.chmod(os.path.join(scan, "greeter"), 0o755)
-    start_scan(procs, scan, env=dict(environ, WHO="world", ARGS="1  2", HOME="/srv/home"))
+    procs.pv_scan(scan, env=dict(environ, WHO="world", ARGS="1  2", HOME="/srv/home"))
     pid = wait_pid(os.path.join(scan, "greeter"))
     assert cmdline(pid) == ["sleep", "1000", "1", "2"]     # split as Supervisor splits
     env = environ_of(pid)
@@ -156,7 +150,7 @@ def test_an_unset_env_variable_fails_the_start_not_the_import(procs, tmp_path):
                     environ=environ)
     err = tmp_path / "err"
     with open(str(err), "w") as e:
-        start_scan(procs, scan, env=environ, stderr=e)
+        procs.pv_scan(scan, env=environ, stderr=e)
     wait_until(lambda: state(os.path.join(scan, "greeter")).get("state") == "fatal",
                SHORT_TIMEOUT, "greeter to give up")
     wait_until(lambda: "WHO" in read(str(err)), what="sh to say WHO is not set")
@@ -172,7 +166,7 @@ def test_procfile_with_env_and_formation(procs, tmp_path):
               str(tmp_path / "dev.env"), "--formation", "web=2,worker=1", "--port-base", "6000")
     assert out.returncode == 0 and out.stdout.splitlines() == [
         "web.1: added", "web.2: added", "worker.1: added"], out.stderr
-    start_scan(procs, scan)
+    procs.pv_scan(scan)
     want = {"web.1": "6000", "web.2": "6001", "worker.1": "6100"}
     for name, port in want.items():
         path = str(tmp_path / (name + ".out"))
@@ -190,7 +184,7 @@ process_name=%%(program_name)s_%%(process_num)d
 numprocs=2
 stdout_logfile=%s/w-%%(process_num)d.log
 """ % tmp_path)
-    start_scan(procs, scan)
+    procs.pv_scan(scan)
     for k in range(2):
         path = str(tmp_path / ("w-%d.log" % k))
         wait_until(lambda: "I am w_%d" % k in (read(path) or ""), what="w_%d's own log" % k)
@@ -228,7 +222,7 @@ stdout_logfile=NONE
 command=%s %s/listener.py %s/heard
 events=PROCESS_STATE_EXITED
 """ % (sys.executable, tmp_path, tmp_path))
-    start_scan(procs, scan)
+    procs.pv_scan(scan)
     heard = str(tmp_path / "heard")
     wait_until(lambda: "processname:crasher" in (read(heard) or ""), 3 * SHORT_TIMEOUT,
                "the listener to hear crasher exit")

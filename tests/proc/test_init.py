@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from support import SHORT_TIMEOUT, bin_path, wait_until, write_exec
+from support import SHORT_TIMEOUT, bin_path, proc_list, proc_stat, wait_until, write_exec
 
 PY = sys.executable
 
@@ -73,24 +73,8 @@ def read_line(stream, timeout=SHORT_TIMEOUT):
     return stream.readline().decode().strip()
 
 
-def stat_of(pid):
-    """(state letter, ppid) of ``pid``, or None once it is gone (reaped)."""
-    try:
-        with open("/proc/%d/stat" % pid, "rb") as f:
-            fields = f.read().rpartition(b")")[2].split()
-    except OSError:
-        return None
-    return fields[0].decode(), int(fields[1])
-
-
 def zombie_children(ppid):
-    found = []
-    for name in os.listdir("/proc"):
-        if name.isdigit():
-            st = stat_of(int(name))
-            if st and st[1] == ppid and st[0] == "Z":
-                found.append(int(name))
-    return found
+    return [pid for pid, letter, parent in proc_list() if parent == ppid and letter == "Z"]
 
 
 def pid_in(path):
@@ -147,7 +131,7 @@ def test_signals_reach_the_commands_process_group(init, tmp_path):
     proc = init("sh", "-c", script, env={"PV_INIT_GRACE_MS": "20000"})
     sleeper = pid_in(tmp_path / "x.pid")
     proc.send_signal(signal.SIGUSR1)
-    wait_until(lambda: stat_of(sleeper) is None, what="the grandchild to die of SIGUSR1")
+    wait_until(lambda: proc_stat(sleeper) is None, what="the grandchild to die of SIGUSR1")
     assert finish(proc) == (4, "")
 
 
@@ -157,13 +141,13 @@ def test_orphaned_zombie_is_reaped(init, tmp_path):
     write_exec(str(tmp_path / "orphan"), "#!/bin/sh\necho $$ > g.pid; read x < go\n")
     proc = init("sh", "-c", "(./orphan &); exec sleep 60")
     grandchild = pid_in(tmp_path / "g.pid")
-    wait_until(lambda: (stat_of(grandchild) or ("", 0))[1] == proc.pid,
+    wait_until(lambda: (proc_stat(grandchild) or ("", 0))[1] == proc.pid,
                what="the orphan to be reparented to pv-run")
     with open(str(tmp_path / "go"), "w") as f:
         f.write("\n")
-    wait_until(lambda: stat_of(grandchild) is None, what="the orphan to be reaped")
+    wait_until(lambda: proc_stat(grandchild) is None, what="the orphan to be reaped")
     assert zombie_children(proc.pid) == []
-    assert stat_of(proc.pid)[0] != "Z"   # pv-run still serves its command
+    assert proc_stat(proc.pid)[0] != "Z"   # pv-run still serves its command
 
 
 def test_leftovers_are_terminated_at_once(init, tmp_path):
@@ -172,7 +156,7 @@ def test_leftovers_are_terminated_at_once(init, tmp_path):
     proc = init("sh", "-c", script, env={"PV_INIT_GRACE_MS": "20000"})
     assert finish(proc) == (5, "")
     assert time.monotonic() - started < 10     # TERM did it, not the 20 s deadline
-    assert stat_of(int(read_text(tmp_path / "a.pid"))) is None
+    assert proc_stat(int(read_text(tmp_path / "a.pid"))) is None
 
 
 def test_leftovers_ignoring_term_are_killed_at_the_deadline(init, tmp_path):
@@ -185,7 +169,7 @@ def test_leftovers_ignoring_term_are_killed_at_the_deadline(init, tmp_path):
     assert finish(proc) == (6, "")
     elapsed = time.monotonic() - started
     assert 0.4 < elapsed < 5, elapsed
-    assert [stat_of(pid) for pid in pids] == [None, None]
+    assert [proc_stat(pid) for pid in pids] == [None, None]
 
 
 def unshare_works():

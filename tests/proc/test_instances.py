@@ -38,8 +38,7 @@ def test_pv_ctl_names_instances_and_pv_scan_drops_them_all(procs, tmp_path):
     os.chmod(str(real / "run"), 0o755)
     (real / "instances").write_text("2\n")
     os.symlink(str(real), str(d / "worker"))
-    procs.start([bin_path("pv-scan"), str(d)])
-    procs.markers.append(str(real))
+    procs.pv_scan(d)
     for k in range(2):
         wait_pid(instance(str(real), k), timeout=LONG_TIMEOUT)
     out = subprocess.run([bin_path("pv-ctl"), "-d", str(d), "status"], timeout=20,

@@ -9,8 +9,7 @@ import os
 import sys
 import time
 
-from support import (alive, bin_path, has_reader, is_supervised, make_service, marked_pids,
-                     read, wait_pid, wait_until)
+from support import alive, is_supervised, make_service, marked_pids, read, wait_pid, wait_until
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__)))), "lib"))
@@ -19,19 +18,6 @@ from pv.supervise import inotify  # noqa: E402
 SLEEP_RUN = "#!/bin/sh\nexec sleep 1000\n"
 MTIME_CHECK_SECS = 5.0     # pv-scan(1): the fallback poll
 FAR_BELOW_POLL = 2.0       # generous for a loaded machine, still well below the poll
-
-
-def pv_scan(procs, scandir, names=()):
-    scandir = str(scandir)
-    procs.markers.append(os.path.dirname(scandir))
-    errors = open(os.path.join(os.path.dirname(scandir), "errors"), "w+")
-    proc = procs.start([bin_path("pv-scan"), scandir], stderr=errors)
-    control = os.path.join(scandir, ".pv-scan", "control")
-    wait_until(lambda: proc.poll() is not None or (
-        has_reader(control) and all(is_supervised(os.path.join(scandir, n)) for n in names)),
-        what="pv-scan to supervise %s" % " ".join(names))
-    assert proc.poll() is None
-    return proc, errors
 
 
 def scandir_with(tmp_path, *names):
@@ -44,7 +30,7 @@ def scandir_with(tmp_path, *names):
 
 def test_a_new_symlink_starts_at_once(procs, tmp_path):
     d = scandir_with(tmp_path, "a")
-    pv_scan(procs, d, ["a"])
+    procs.pv_scan(d, ["a"])
     real = make_service(tmp_path / "elsewhere", "new", SLEEP_RUN, {})
     begin = time.monotonic()
     os.symlink(real, os.path.join(d, "new"))
@@ -56,7 +42,7 @@ def test_a_removed_symlink_is_taken_down_at_once(procs, tmp_path):
     d = scandir_with(tmp_path, "a")
     real = make_service(tmp_path / "elsewhere", "gone", SLEEP_RUN, {})
     os.symlink(real, os.path.join(d, "gone"))
-    pv_scan(procs, d, ["a", "gone"])
+    procs.pv_scan(d, ["a", "gone"])
     pid = wait_pid(real)
     os.unlink(os.path.join(d, "gone"))
     wait_until(lambda: not is_supervised(real), timeout=FAR_BELOW_POLL,
@@ -70,7 +56,7 @@ def test_a_retargeted_symlink_runs_the_new_target_at_once(procs, tmp_path):
     old = make_service(tmp_path / "v1", "app", SLEEP_RUN, {})
     new = make_service(tmp_path / "v2", "app", SLEEP_RUN, {})
     os.symlink(old, os.path.join(d, "app"))
-    pv_scan(procs, d, ["app"])
+    procs.pv_scan(d, ["app"])
     old_pid = wait_pid(old)
     tmp_link = os.path.join(d, ".app.new")      # a dot entry: never supervised itself
     os.symlink(new, tmp_link)
@@ -85,10 +71,12 @@ def test_a_broken_link_whose_target_appears_is_found_by_the_poll(procs, tmp_path
     # No event on D announces a directory made elsewhere: pv-scan keeps its
     # mtime timer running while an entry has a problem.
     d = scandir_with(tmp_path, "a")
-    _, errors = pv_scan(procs, d, ["a"])
+    errors = str(tmp_path / "errors")
+    with open(errors, "w") as stderr:
+        procs.pv_scan(d, ["a"], stderr=stderr)
     target = str(tmp_path / "later" / "svc")
     os.symlink(target, os.path.join(d, "svc"))
-    wait_until(lambda: "broken symbolic link" in read(errors.name, ""),
+    wait_until(lambda: "broken symbolic link" in read(errors, ""),
                timeout=FAR_BELOW_POLL, what="the broken link to be reported")
     make_service(tmp_path / "later", "svc", SLEEP_RUN, {})
     wait_pid(target, timeout=MTIME_CHECK_SECS + 3.0)
@@ -96,7 +84,7 @@ def test_a_broken_link_whose_target_appears_is_found_by_the_poll(procs, tmp_path
 
 def test_many_links_made_at_once_all_start(procs, tmp_path):
     d = scandir_with(tmp_path)
-    pv_scan(procs, d)
+    procs.pv_scan(d)
     reals = [make_service(tmp_path / "many", "s%03d" % n, SLEEP_RUN, {}) for n in range(60)]
     for real in reals:
         os.symlink(real, os.path.join(d, os.path.basename(real)))

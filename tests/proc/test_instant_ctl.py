@@ -12,7 +12,7 @@ import subprocess
 
 import pytest
 
-from support import LONG_TIMEOUT, bin_path, has_reader, read, wait_until
+from support import LONG_TIMEOUT, bin_path, read, wait_until
 
 N = 1000
 # Twenty restart-alls at once restart each service up to twenty times: at
@@ -51,9 +51,7 @@ def scan_of(procs, tmp_path, count):
         with open(d / name / "run", "w") as f:
             f.write(SLEEP_RUN)
         os.chmod(d / name / "run", 0o755)
-    procs.markers.append(str(tmp_path))
-    scan = procs.start([bin_path("pv-scan"), str(d)], stderr=subprocess.DEVNULL)
-    wait_until(lambda: has_reader(str(d / ".pv-scan" / "control")), what="pv-scan")
+    scan = procs.pv_scan(d, stderr=subprocess.DEVNULL)
     wait_until(lambda: all(pids(str(d), names).values()) or scan.poll() is not None,
                timeout=LONG_TIMEOUT * 2, what="%d services up" % count)
     assert scan.poll() is None

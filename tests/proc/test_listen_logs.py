@@ -80,7 +80,7 @@ def test_stdout_and_stderr_lines_come_as_supervisord_sends_them(procs, tmp_path,
     d = tmp_path / "D"
     loud = chatty(d, "loud", "-tt", knob="stdout stderr\n", stderr_log=True)
     quiet = chatty(d, "quiet", "-ttt")
-    procs.pv_scan_recording(d)
+    procs.pv_scan(d)
     wait_until(lambda: logged(loud, "out 3 ") and logged(quiet, "out 3 "), LONG_TIMEOUT,
                "both services to log")
     proc, out = listen(procs, d, tmp_path)
@@ -116,7 +116,7 @@ def test_a_service_without_the_knob_sends_none(procs, tmp_path, childutils):
     d = tmp_path / "D"
     chatty(d, "loud", "-t", knob="\n")                 # empty: stdout
     chatty(d, "quiet", "-t")
-    procs.pv_scan_recording(d)
+    procs.pv_scan(d)
     proc, out = listen(procs, d, tmp_path, events="PROCESS_LOG_STDOUT")
     wait_until(lambda: len(heard(out)) >= 5, LONG_TIMEOUT, "five events from loud")
     assert proc.poll() is None
@@ -174,7 +174,7 @@ def test_lines_go_on_across_rotation_and_per_instance_logs(procs, tmp_path, chil
     run = CHATTY_RUN.replace("$1", "$PV_INSTANCE")
     web = make_service(d, "web", run, {"log/run": log_run, "instances": "2\n",
                                        "instance-logs": "", "log-events": "stdout\n"})
-    procs.pv_scan_recording(d)
+    procs.pv_scan(d)
     proc, out = listen(procs, d, tmp_path, events="PROCESS_LOG_STDOUT")
 
     def lines_of(process):
@@ -201,7 +201,7 @@ def test_a_knob_written_while_listening_is_heard_at_the_next_record(procs, tmp_p
                                                                      childutils):
     d = tmp_path / "D"
     late = chatty(d, "late", "-tt")
-    procs.pv_scan_recording(d)
+    procs.pv_scan(d)
     proc, out = listen(procs, d, tmp_path)
     wait_until(lambda: logged(late, "out 3 "), LONG_TIMEOUT, "late to log")
     with open(os.path.join(late, "log-events"), "w") as f:

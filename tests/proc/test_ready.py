@@ -76,12 +76,6 @@ def test_on_fatal_hook_gets_the_name(procs, svdir, tmp_path):
     wait_until(lambda: read(str(tmp_path / "hooked")) == "web\n", LONG_TIMEOUT)
 
 
-def pv_scan(procs, directory, stderr=None, env=None):
-    proc = procs.start([bin_path("pv-scan"), directory], stderr=stderr, env=env)
-    procs.markers.append(directory)
-    return proc
-
-
 def test_needs_orders_start_and_reverse_stop(procs, tmp_path):
     d = tmp_path / "scan"
     d.mkdir()
@@ -95,7 +89,7 @@ def test_needs_orders_start_and_reverse_stop(procs, tmp_path):
                    % (stamp, name, stamp, name, ready))
     (d / "db" / "notification-fd").write_text("3\n")
     (d / "app" / "needs").write_text("db\n")
-    proc = pv_scan(procs, str(d))
+    proc = procs.pv_scan(str(d))
     wait_state(str(d / "app"), "running", LONG_TIMEOUT)
     wait_until(lambda: read(log, "").split() == ["db-start", "app-start"])
     proc.send_signal(signal.SIGTERM)
@@ -111,7 +105,7 @@ def test_needs_unknown_name_and_cycle_are_reported_not_hung(procs, tmp_path):
         write_exec(str(d / name / "run"), "#!/bin/sh\nexec sleep 1000\n")
         (d / name / "needs").write_text(needs)
     err = open(str(tmp_path / "err"), "w")
-    pv_scan(procs, str(d), stderr=err)
+    procs.pv_scan(str(d), stderr=err)
     for name in "xyz":
         wait_state(str(d / name), "running", LONG_TIMEOUT)
     text = read(str(tmp_path / "err"))
@@ -172,7 +166,7 @@ def test_pv_scan_tells_systemd_when_all_are_up(procs, tmp_path, systemd):
         (d / name).mkdir()
         write_exec(str(d / name / "run"), "#!/bin/sh\nexec sleep 1000\n")
     env = dict(os.environ, NOTIFY_SOCKET=systemd.path)
-    pv_scan(procs, str(d), env=env)
+    procs.pv_scan(str(d), env=env)
     systemd.wait_for("READY=1")
     assert "STATUS=2 of 2 services up" in systemd.messages
     assert state(str(d / "a"))["state"] == state(str(d / "b"))["state"] == "running"

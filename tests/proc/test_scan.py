@@ -1,8 +1,9 @@
 """pv-scan through its command and the on-disk protocol, with real processes.
 
-Every pv-scan is started through ``pv_scan`` below, which registers the scan
-directory as a marker: the ``procs`` finaliser kills pv-scan and then every
-process whose PV_SERVICE lies under it, orphans of a killed pv-scan included.
+Every pv-scan is started through ``procs.pv_scan`` (support.py), which
+registers the scan directory's parent as a marker: the ``procs`` finaliser
+kills pv-scan and then every process whose PV_SERVICE lies under it, orphans
+of a killed pv-scan included.
 """
 
 import os
@@ -13,8 +14,8 @@ import time
 
 import pytest
 
-from support import (SHORT_TIMEOUT, alive, bin_path, has_reader, is_supervised, marked_pids, read, state,
-                     supervise_pid, svc, wait_pid, wait_state, wait_until)
+from support import (SHORT_TIMEOUT, alive, bin_path, is_supervised, marked_pids, proc_list, read,
+                     state, supervise_pid, svc, wait_pid, wait_state, wait_until)
 
 SLEEP_RUN = "#!/bin/sh\nexec sleep 1000\n"
 DEAF_RUN = "#!/bin/sh\ntrap '' TERM\nexec sleep 1000\n"   # sleep inherits the ignored TERM
@@ -22,24 +23,6 @@ MTIME_CHECK_SECS = 5.0     # pv.scan.MTIME_CHECK_SECS, the contract of pv-scan(1
 
 
 # --- helpers -------------------------------------------------------------------------
-def pv_scan(procs, scandir, names=(), stderr=None, **kwargs):
-    """Start ``pv-scan scandir``; wait until it listens and supervises each of ``names``."""
-    scandir = str(scandir)
-    procs.markers.append(os.path.dirname(scandir))
-    proc = procs.start([bin_path("pv-scan"), scandir], stderr=stderr, **kwargs)
-    services = [os.path.join(scandir, name) for name in names]
-    wait_until(lambda: proc.poll() is not None or (
-        scan_listens(scandir) and all(is_supervised(s) for s in services)),
-        what="pv-scan to supervise %s" % " ".join(names or ["nothing"]))
-    assert proc.poll() is None, "pv-scan exited %s" % proc.returncode
-    return proc
-
-
-def scan_listens(scandir):
-    """pv-scan holds D/.pv-scan/control open (it opens it after taking the lock)."""
-    return has_reader(os.path.join(scandir, ".pv-scan", "control"))
-
-
 def scan_command(scandir, letters):
     fd = os.open(os.path.join(str(scandir), ".pv-scan", "control"), os.O_WRONLY | os.O_NONBLOCK)
     try:
@@ -99,15 +82,7 @@ def proc_status(pid, key):
 
 def children(pid):
     """{pid: stat state letter} of ``pid``'s children, from /proc."""
-    found = {}
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
-        data = read("/proc/%s/stat" % name, "")
-        fields = data.rpartition(")")[2].split()
-        if len(fields) > 1 and int(fields[1]) == pid:
-            found[int(name)] = fields[0]
-    return found
+    return {child: letter for child, letter, ppid in proc_list() if ppid == pid}
 
 
 # --- what is a service -----------------------------------------------------------
@@ -115,7 +90,7 @@ def test_plain_and_symlinked_dirs_are_supervised_dot_entries_are_not(procs, tmp_
     d = scandir_with(tmp_path, "plain", ".hidden")
     real = service(tmp_path / "elsewhere", "linked")
     os.symlink(real, os.path.join(d, "linked"))
-    proc = pv_scan(procs, d, ["plain", "linked"])
+    proc = procs.pv_scan(d, ["plain", "linked"])
     for name, real_path in (("plain", os.path.join(d, "plain")), ("linked", real)):
         s = os.path.join(d, name)
         pid = wait_pid(s)
@@ -140,7 +115,7 @@ def test_sv_and_svc_cannot_tell_pv_scan_from_runsv(procs, tmp_path):
     if not os.path.exists("/usr/bin/sv"):
         pytest.skip("runit's sv is not installed")
     d = scandir_with(tmp_path, "a")
-    pv_scan(procs, d, ["a"])
+    procs.pv_scan(d, ["a"])
     s = os.path.join(d, "a")
     pid = wait_pid(s)
     out = subprocess.run(["sv", "status", s], stdout=subprocess.PIPE, timeout=SHORT_TIMEOUT)
@@ -154,7 +129,7 @@ def test_sv_and_svc_cannot_tell_pv_scan_from_runsv(procs, tmp_path):
 @pytest.mark.parametrize("how", ["h", "SIGHUP"])
 def test_added_symlink_runs_within_a_second_of_a_rescan(procs, tmp_path, how):
     d = scandir_with(tmp_path, "a")
-    proc = pv_scan(procs, d, ["a"])
+    proc = procs.pv_scan(d, ["a"])
     real = service(tmp_path / "elsewhere", "new")
     os.symlink(real, os.path.join(d, "new"))
     # The periodic check is 5 s away: only the command can find it this soon.
@@ -170,7 +145,7 @@ def test_added_symlink_runs_within_a_second_of_a_rescan(procs, tmp_path, how):
 
 def test_added_symlink_is_found_by_the_mtime_check_alone(procs, tmp_path):
     d = scandir_with(tmp_path, "a", "quit")
-    pv_scan(procs, d, ["a", "quit"])
+    procs.pv_scan(d, ["a", "quit"])
     quit = os.path.join(d, "quit")
     svc(quit, "x")      # released: a periodic rescan must not take it back
     wait_until(lambda: not is_supervised(quit), what="quit to be released")
@@ -186,7 +161,7 @@ def test_removed_symlink_is_taken_down_and_dropped(procs, tmp_path):
     d = scandir_with(tmp_path, "a")
     real = service(tmp_path / "elsewhere", "gone", run="#!/bin/sh\nsleep 1000 &\nexec sleep 1000\n")
     os.symlink(real, os.path.join(d, "gone"))
-    pv_scan(procs, d, ["a", "gone"])
+    procs.pv_scan(d, ["a", "gone"])
     keep = wait_pid(os.path.join(d, "a"))
     pid = wait_pid(os.path.join(d, "gone"))
     wait_until(lambda: len(marked_pids(real)) == 2)
@@ -204,7 +179,7 @@ def test_retargeted_symlink_supervises_the_new_target_at_once(procs, tmp_path):
     old = service(tmp_path / "v1", "app")
     new = service(tmp_path / "v2", "app")
     os.symlink(old, os.path.join(d, "app"))
-    pv_scan(procs, d, ["app"])
+    procs.pv_scan(d, ["app"])
     old_pid = wait_pid(old)
     tmp_link = os.path.join(d, ".app.new")
     os.symlink(new, tmp_link)
@@ -221,7 +196,7 @@ def test_link_put_back_while_its_service_stops_is_taken_back_once_it_is_down(pro
     link = os.path.join(d, "slow")
     os.symlink(real, link)
     errors = Errors(tmp_path)
-    pv_scan(procs, d, ["slow"], stderr=errors.file)
+    procs.pv_scan(d, ["slow"], stderr=errors.file)
     old = wait_pid(real)
     os.unlink(link)
     scan_command(d, "h")
@@ -241,7 +216,7 @@ def test_a_file_in_place_of_the_control_fifo_is_replaced(procs, tmp_path):
     os.mkdir(os.path.join(d, ".pv-scan"))
     with open(os.path.join(d, ".pv-scan", "control"), "w") as f:
         f.write("junk\n")
-    pv_scan(procs, d, ["a"])
+    procs.pv_scan(d, ["a"])
     import stat
     assert stat.S_ISFIFO(os.stat(os.path.join(d, ".pv-scan", "control")).st_mode)
     service(d, "b")
@@ -251,7 +226,7 @@ def test_a_file_in_place_of_the_control_fifo_is_replaced(procs, tmp_path):
 
 def test_x_on_one_service_releases_it_until_the_next_rescan(procs, tmp_path):
     d = scandir_with(tmp_path, "a", "b")
-    proc = pv_scan(procs, d, ["a", "b"])
+    proc = procs.pv_scan(d, ["a", "b"])
     a, b = os.path.join(d, "a"), os.path.join(d, "b")
     apid, bpid = wait_pid(a), wait_pid(b)
     svc(a, "x")
@@ -275,7 +250,7 @@ def test_bad_entries_are_reported_once_and_skipped(procs, tmp_path):
     root = os.access(locked, os.R_OK | os.X_OK)       # root passes access checks
     errors = Errors(tmp_path)
     try:
-        proc = pv_scan(procs, d, ["good"], stderr=errors.file)
+        proc = procs.pv_scan(d, ["good"], stderr=errors.file)
         good = wait_pid(os.path.join(d, "good"))
         for n in range(2):   # two explicit rescans, each proved by a service it starts
             service(d, "new%d" % n)
@@ -308,7 +283,7 @@ def test_a_service_locked_by_another_supervisor_is_reported_once(procs, tmp_path
     run = procs.pv_run(a)
     apid = wait_pid(a)
     errors = Errors(tmp_path)
-    pv_scan(procs, d, ["b"], stderr=errors.file)
+    procs.pv_scan(d, ["b"], stderr=errors.file)
     for n in range(2):
         service(d, "new%d" % n)
         scan_command(d, "h")
@@ -331,7 +306,7 @@ def test_broken_runs_do_not_disturb_the_others(procs, tmp_path):
         f.write(SLEEP_RUN)
     os.chmod(os.path.join(d, "noexec", "run"), 0o644)
     errors = Errors(tmp_path)
-    proc = pv_scan(procs, d, ["good1", "good2", "quick", "missing", "noexec"],
+    proc = procs.pv_scan(d, ["good1", "good2", "quick", "missing", "noexec"],
                    stderr=errors.file)
     goods = [os.path.join(d, n) for n in ("good1", "good2")]
     pids = [wait_pid(s) for s in goods]
@@ -355,7 +330,7 @@ def test_log_subdirectory_is_joined_by_a_pipe(procs, tmp_path):
     d = scandir_with(tmp_path)
     s = service(d, "x", run="#!/bin/sh\necho hello from run\nexec sleep 1000\n",
                 log__run="#!/bin/sh\nexec cat >> ../logged\n")
-    pv_scan(procs, d, ["x", "x/log"])
+    procs.pv_scan(d, ["x", "x/log"])
     wait_until(lambda: read(os.path.join(s, "logged")) == "hello from run\n",
                what="the line to reach the logger")
     pid, logpid = wait_pid(s), wait_pid(os.path.join(s, "log"))
@@ -374,7 +349,7 @@ def test_everything_goes_down_in_parallel_then_exit_0(procs, tmp_path, how):
     names = ["deaf1", "deaf2"]
     for name in names:
         service(d, name, run=DEAF_RUN, timeout_kill="1000")
-    proc = pv_scan(procs, d, names)
+    proc = procs.pv_scan(d, names)
     pids = [wait_pid(os.path.join(d, n)) for n in names]
     begin = time.monotonic()
     if how == "x":
@@ -399,7 +374,7 @@ def test_everything_goes_down_in_parallel_then_exit_0(procs, tmp_path, how):
 def test_sigterm_with_nothing_running_exits_at_once(procs, tmp_path):
     d = scandir_with(tmp_path)
     service(d, "down", down="")
-    proc = pv_scan(procs, d, ["down"])
+    proc = procs.pv_scan(d, ["down"])
     wait_state(os.path.join(d, "down"), "down")
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=SHORT_TIMEOUT) == 0
@@ -408,7 +383,7 @@ def test_sigterm_with_nothing_running_exits_at_once(procs, tmp_path):
 # --- the command line --------------------------------------------------------------
 def test_second_pv_scan_on_the_same_directory_exits_111(procs, tmp_path):
     d = scandir_with(tmp_path, "a")
-    first = pv_scan(procs, d, ["a"])
+    first = procs.pv_scan(d, ["a"])
     pid = wait_pid(os.path.join(d, "a"))
     second = subprocess.run([bin_path("pv-scan"), d], stderr=subprocess.PIPE,
                             timeout=SHORT_TIMEOUT)
@@ -440,7 +415,7 @@ def test_usage_and_not_a_directory_exit_100(tmp_path):
 def test_restart_after_kill_9_never_runs_two_instances_and_keeps_want(procs, tmp_path):
     d = scandir_with(tmp_path, "app", "off")
     app, off = os.path.join(d, "app"), os.path.join(d, "off")
-    first = pv_scan(procs, d, ["app", "off"])
+    first = procs.pv_scan(d, ["app", "off"])
     old = wait_pid(app)
     wait_pid(off)
     svc(off, "d")
@@ -449,7 +424,7 @@ def test_restart_after_kill_9_never_runs_two_instances_and_keeps_want(procs, tmp
     first.wait(timeout=SHORT_TIMEOUT)
     assert alive(old) and not is_supervised(app)    # orphaned, still running
     errors = Errors(tmp_path)
-    second = pv_scan(procs, d, stderr=errors.file)
+    second = procs.pv_scan(d, stderr=errors.file)
     deadline = time.monotonic() + SHORT_TIMEOUT
     while not (supervise_pid(app) not in (0, old) and state(app).get("state") == "running"):
         assert len(sessions(app)) <= 1, "two instances of app alive at once"
@@ -522,7 +497,7 @@ def fd_count(pid):
 def test_fds_and_memory_stay_flat_over_many_respawns(procs, tmp_path):
     d = scandir_with(tmp_path, "a", "b")
     a = os.path.join(d, "a")
-    proc = pv_scan(procs, d, ["a", "b"])
+    proc = procs.pv_scan(d, ["a", "b"])
     pid = wait_pid(a)
 
     def respawn(pid):
@@ -558,6 +533,6 @@ def test_services_get_the_file_limit_pv_scan_was_started_with(procs, tmp_path):
 
     def low_soft_limit():
         resource.setrlimit(resource.RLIMIT_NOFILE, (256, hard))
-    pv_scan(procs, d, ["u"], preexec_fn=low_soft_limit)
+    procs.pv_scan(d, ["u"], preexec_fn=low_soft_limit)
     wait_until(lambda: read(os.path.join(s, "nofile")))
     assert read(os.path.join(s, "nofile")) == "256\n"

@@ -59,8 +59,7 @@ def imported(tmp_path, url):
 def test_two_instances_share_one_tcp_socket_across_restarts(procs, tmp_path):
     port = free_port()
     scan = imported(tmp_path, "tcp://127.0.0.1:%d" % port)
-    procs.markers.append(scan)
-    procs.start([bin_path("pv-scan"), scan], stderr=subprocess.DEVNULL)
+    procs.pv_scan(scan, stderr=subprocess.DEVNULL)
     instances = [os.path.join(scan, "php", "instance", str(k)) for k in range(2)]
     pids = {wait_pid(path) for path in instances}
     connect = lambda: socket.create_connection(("127.0.0.1", port), timeout=SHORT_TIMEOUT)  # noqa: E731
@@ -79,8 +78,7 @@ def test_two_instances_share_one_tcp_socket_across_restarts(procs, tmp_path):
 def test_a_unix_socket_with_its_mode(procs, tmp_path):
     path = str(tmp_path / "php.sock")
     scan = imported(tmp_path, "unix://" + path)
-    procs.markers.append(scan)
-    proc = procs.start([bin_path("pv-scan"), scan], stderr=subprocess.DEVNULL)
+    proc = procs.pv_scan(scan, stderr=subprocess.DEVNULL)
     wait_pid(os.path.join(scan, "php", "instance", "0"))
     assert oct(os.stat(path).st_mode & 0o777) == oct(0o660)
 

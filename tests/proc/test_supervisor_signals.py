@@ -14,7 +14,7 @@ import sys
 import time
 
 import pytest
-from support import SHORT_TIMEOUT, bin_path, make_service, state, svc, wait_pid, wait_until
+from support import SHORT_TIMEOUT, make_service, state, svc, wait_pid, wait_until
 
 IGNORED = (signal.SIGQUIT, signal.SIGINT, signal.SIGPIPE, signal.SIGXFSZ)
 SLEEP = "#!/bin/sh\nexec sleep 1000\n"
@@ -50,12 +50,6 @@ def bit(signum):
 USABLE = sum(bit(s) for s in signal.valid_signals())
 
 
-def start_scan(procs, scandir):
-    procs.markers.append(scandir)
-    return procs.start([bin_path("pv-scan"), scandir], restore_signals=False,
-                       preexec_fn=ignoring_parent)
-
-
 def needs_root():
     if os.getuid() != 0:
         pytest.skip("switching user needs root")
@@ -79,7 +73,8 @@ def test_no_disposition_or_mask_leaks_into_the_service(procs, tmp_path, kind):
     scandir = str(tmp_path / "service")
     path = make_service(scandir, kind, run, files)
     os.chmod(path, 0o755)
-    scan = start_scan(procs, scandir)
+    # Looked at before pv-scan installs its own handlers (INT among them).
+    scan = procs.pv_scan(scandir, ready=False, restore_signals=False, preexec_fn=ignoring_parent)
     ignored, _ = masks(scan.pid)
     assert all(ignored & bit(s) for s in IGNORED)      # the parent really ignores them
     pid = wait_pid(path)
@@ -99,7 +94,7 @@ def test_stopsignal_quit_with_user_stops_at_once(procs, tmp_path):
     path = make_service(scandir, "quit", SLEEP, {"user": "nobody\n", "down-signal": "QUIT\n",
                                                    "timeout-kill": "60000\n"})
     os.chmod(path, 0o755)
-    start_scan(procs, scandir)
+    procs.pv_scan(scandir, restore_signals=False, preexec_fn=ignoring_parent)
     wait_pid(path)
     began = time.monotonic()
     svc(path, "d")

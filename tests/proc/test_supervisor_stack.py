@@ -42,8 +42,7 @@ def test_clients_wait_for_a_slow_server_and_stop_before_it(procs, tmp_path):
     out = subprocess.run([sys.executable, bin_path("pv-ctl"), "import", conf, "--into", scan],
                          stderr=subprocess.PIPE, universal_newlines=True, timeout=30)
     assert out.returncode == 0, out.stderr
-    procs.markers.append(scan)
-    proc = procs.start([bin_path("pv-scan"), scan], stderr=subprocess.DEVNULL)
+    proc = procs.pv_scan(scan, stderr=subprocess.DEVNULL)
     clients = [os.path.join(scan, "client", "instance", str(k)) for k in range(4)]
     for path in clients + [os.path.join(scan, "xserver")]:
         wait_until(lambda: state(path).get("state") == "running" or

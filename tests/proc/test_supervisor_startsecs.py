@@ -34,8 +34,7 @@ def test_startsecs_zero_autorestart_false_and_stderr_log(procs, tmp_path):
     out = subprocess.run([sys.executable, bin_path("pv-ctl"), "import", conf, "--into", scan],
                          stderr=subprocess.PIPE, universal_newlines=True, timeout=30)
     assert out.returncode == 0, out.stderr
-    procs.markers.append(scan)
-    procs.start([bin_path("pv-scan"), scan], stderr=subprocess.DEVNULL)
+    procs.pv_scan(scan, stderr=subprocess.DEVNULL)
     ticker, oneshot = os.path.join(scan, "ticker"), os.path.join(scan, "oneshot")
     # startsecs=0: no run is a failed start; it comes back each time, never fatal
     wait_until(lambda: state(ticker).get("restarts", 0) >= 5, LONG_TIMEOUT, "5 restarts")

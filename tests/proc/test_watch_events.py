@@ -73,7 +73,7 @@ def test_burst_of_1000_exits_is_seen_in_order_by_a_watcher_that_is_restarted(pro
     events.mkdir(parents=True)
     (events / "config").write_text("s65536\nn100\n")    # rotated a few times on the way
     service(d, "burst", BURST_RUN % BURST, notification_fd="3\n", down="")
-    procs.pv_scan_recording(d)
+    procs.pv_scan(d)
     first, lines = watch(procs, d, "--json", "--since", "0")
     # The record opens before the services are looked at: wait for control.
     wait_until(lambda: is_supervised(str(d / "burst")), what="burst to be supervised")
@@ -103,7 +103,7 @@ def test_watch_human_lines_initial_state_and_name_filter(procs, tmp_path):
     d = tmp_path / "D"
     a = service(d, "a")
     service(d, "b")
-    procs.pv_scan_recording(d)
+    procs.pv_scan(d)
     wait_pid(a)
     wait_pid(str(d / "b"))
     _, lines = watch(procs, d, "--initial", "a")
@@ -123,7 +123,7 @@ def test_watch_human_lines_initial_state_and_name_filter(procs, tmp_path):
 def test_kill_after_timeout_and_config_change_are_recorded(procs, tmp_path):
     d = tmp_path / "D"
     deaf = service(d, "deaf", DEAF_RUN, timeout_kill="300\n")
-    procs.pv_scan_recording(d)
+    procs.pv_scan(d)
     wait_pid(deaf)
     _, lines = watch(procs, d, "--json", "--since", "0")
     svc(deaf, "d")
@@ -140,7 +140,7 @@ def test_kill_after_timeout_and_config_change_are_recorded(procs, tmp_path):
 def test_exec_runs_a_command_per_event_with_the_fields_in_its_environment(procs, tmp_path):
     d = tmp_path / "D"
     service(d, "a")
-    procs.pv_scan_recording(d)
+    procs.pv_scan(d)
     out = tmp_path / "exec.out"
     cmd = 'echo "$PV_EVENT_SEQ $PV_EVENT_EVENT $PV_EVENT_SERVICE $PV_EVENT_TO" >> %s' % out
     watch(procs, d, "--since", "0", "--exec", cmd)
@@ -163,14 +163,18 @@ def test_on_exit_ends_pv_scan_with_the_programs_code(procs, tmp_path):
     d = tmp_path / "D"
     service(d, "main", "#!/bin/sh\nsleep 0.5\nexit 7\n", on_exit="exit\n")
     other = service(d, "other")
-    scan = procs.pv_scan_recording(d, stderr=subprocess.PIPE)
+    scan = procs.pv_scan(d, stderr=subprocess.PIPE)
     assert scan.wait(SHORT_TIMEOUT) == 7
     assert b"on-exit exit: ended with 7" in scan.stderr.read()
     assert marked_pids(other) == []
     lines = open(str(d / ".pv-scan" / "events" / "current")).read().splitlines()
-    events = [(r["event"], r["service"]) for r in map(json.loads, lines)]
+    records = list(map(json.loads, lines))
+    events = [(r["event"], r["service"]) for r in records]
     main_exit = events.index(("exit", "main"))
     assert ("spawn", "main") not in events[main_exit:]     # not restarted on the way out
+    want = records[main_exit + 1]           # the exit's own step changed the want
+    assert (want["event"], want["want"], want["was"], want["by"]) == \
+        ("want", "exit", "up", "on-exit")
     assert events[-1] == ("stopped", "")
 
 

@@ -45,11 +45,13 @@ class World:
         self.uptime = 0.0
         self.exit_code = self.exit_signal = None
         self.history, self.warnings, self.signals, self.fatal = [], [], [], 0
+        self.ended_all = 0            # times it asked the host to end everything
         self.next_try = None
         self.options = dict(dict(policy=policy.Policy(), readiness="", start_timeout=0.0,
                                  kill_timeout=10.0, finish_timeout=5.0, finish_present=False,
                                  needs_met=True, is_log=False, spawn_ok=True,
-                                 finish_ok=True, ignores_term=False, children=0), **options)
+                                 finish_ok=True, ignores_term=False, children=0,
+                                 on_exit_exit=False, exiting=False), **options)
 
     def facts(self):
         o = self.options
@@ -60,7 +62,8 @@ class World:
                      finish_present=o["finish_present"], needs_met=o["needs_met"],
                      readiness=o["readiness"], start_timeout=o["start_timeout"],
                      kill_timeout=o["kill_timeout"], finish_timeout=o["finish_timeout"],
-                     down_signal=TERM, reason="unable to start ./run: nope")
+                     down_signal=TERM, reason="unable to start ./run: nope",
+                     on_exit_exit=o["on_exit_exit"], exiting=o["exiting"])
 
     # --- the Unit's half --------------------------------------------------------------
     def send(self, event):
@@ -106,6 +109,8 @@ class World:
             self.adopting = False
         elif name == "fatal":
             self.fatal += 1
+        elif name == "end_all":
+            self.ended_all += 1
         return None
 
     def _spawn(self):
@@ -204,6 +209,8 @@ def test_every_cell_is_written_out():
     {"readiness": "check", "finish_present": True, "stop_asked": True},
     {"policy": policy.Policy(restart="never", max_retries=0), "needs_met": False,
      "is_log": True, "kill_timeout": 0.0, "exit_signal": 9},
+    {"on_exit_exit": True}, {"on_exit_exit": True, "want": Want.DOWN, "stop_asked": True},
+    {"on_exit_exit": True, "exiting": True, "leftovers": frozenset([5])},
 ])
 def test_no_cell_raises(variant):
     for phase, event in TABLE:
@@ -439,6 +446,66 @@ def test_signal_letters_do_not_change_phase_or_want(letter):
     assert world.phase == Phase.RUNNING and world.want == Want.UP and not world.stop_asked
 
 
+# --- on-exit exit: the end of an essential program ends everything --------------------------
+def _ended_everything(world, runs=1):
+    assert world.phase == Phase.DOWN and world.want == Want.EXIT and world.ended_all == 1
+    assert len(world.runs) == runs and world.fails == 0 and world.next_try is None
+
+
+def test_an_essential_run_that_ends_while_starting_ends_everything():
+    world = World(readiness="check", start_timeout=5, on_exit_exit=True).send(Event.UP)
+    assert world.phase == Phase.STARTING
+    world.die(code=7, after=0.1)
+    _ended_everything(world)
+    assert world.history[-1][3] == "on-exit exit; down: want exit"
+
+
+def test_an_essential_run_that_ends_while_running_ends_everything():
+    world = running_world(on_exit_exit=True, policy=policy.Policy(restart="never"))
+    world.die(code=0, after=3)
+    _ended_everything(world)      # the want is exit, not the restart knob's down
+    world.advance(60)
+    assert len(world.runs) == 1
+
+
+def test_an_essential_run_that_ends_while_ready_ends_everything():
+    world = World(readiness="check", start_timeout=5, on_exit_exit=True).send(Event.UP)
+    world.send(Event.READY)
+    world.die(signum=TERM, after=3)
+    _ended_everything(world)
+
+
+def test_an_essential_run_stopped_by_d_ends_nothing():
+    world = running_world(on_exit_exit=True, ignores_term=True)
+    world.send(Event.DOWN)
+    world.die(after=1)
+    assert world.phase == Phase.DOWN and world.want == Want.DOWN and world.ended_all == 0
+
+
+def test_an_essential_run_restarted_by_t_ends_everything():
+    world = running_world(on_exit_exit=True)
+    world.send(Event.TERM).advance(0)
+    _ended_everything(world)
+
+
+def test_an_essential_run_leaves_its_leftovers_and_finish_taken_down_then_stays_down():
+    world = running_world(on_exit_exit=True, children=2, finish_present=True,
+                          ignores_term=True)
+    world.die(code=3, after=1)
+    assert world.phase == Phase.CLEANUP and world.ended_all == 1 and world.want == Want.EXIT
+    world.gone()
+    assert world.phase == Phase.FINISHING
+    world.finish_exits()
+    _ended_everything(world)
+
+
+@pytest.mark.parametrize("option", ["is_log", "exiting"])
+def test_on_exit_means_nothing_on_a_logger_or_once_everything_is_ending(option):
+    world = running_world(on_exit_exit=True, **{option: True})
+    world.die(after=3)
+    assert world.phase == Phase.RUNNING and world.ended_all == 0 and len(world.runs) == 2
+
+
 # --- a supervisor that died before us -----------------------------------------------------------
 def test_begin_takes_down_what_an_earlier_supervisor_left_then_starts():
     world = World()
@@ -517,7 +584,7 @@ def drain(world):
     start_timeout=st.sampled_from([0, 0.5]),
     finish_present=st.booleans(), children=st.sampled_from([0, 2]),
     ignores_term=st.booleans(), kill_timeout=st.sampled_from([0.5, 10.0]),
-    is_log=st.booleans(),
+    is_log=st.booleans(), on_exit_exit=st.booleans(),
     actions=st.lists(st.sampled_from(ACTIONS), max_size=40))
 def test_random_histories_keep_the_invariants(restart, max_retries, start_secs, actions, **options):
     world = World(policy=policy.Policy(restart=restart, start_secs=start_secs,
@@ -525,9 +592,13 @@ def test_random_histories_keep_the_invariants(restart, max_retries, start_secs, 
     world.send(Event.BEGIN)
     expected = Want.UP
     for action in actions:
+        ended_all = world.ended_all
         perform(world, action)      # World._spawn asserts that never two runs are alive
         if action in LETTER_WANT and not (action == "x" and options["is_log"]):
             expected = LETTER_WANT[action]
+        if world.ended_all > ended_all:     # on-exit exit: the host ends everything
+            assert options["on_exit_exit"] and not options["is_log"]
+            expected = Want.EXIT
         # want is never lost: only the restart knob may turn it down by itself
         if restart == "always":
             assert world.want == expected

@@ -21,11 +21,29 @@ def test_parse_state_reads_what_status_writes():
     assert parsed.extra == {"from_newer_pv": [1, {}]}
 
 
-@pytest.mark.parametrize("line", ["", "[1]", '{"pid": NaN}', '{"pid": 1} junk', '{"pid":',
-                                  '{"pid": Infinity}', "null"])
+BAD_LINES = ["", "[1]", '{"pid": NaN}', '{"pid": 1} junk', '{"pid":', '{"pid": Infinity}', "null",
+             '{"state":"do', '{"a":1,}', '{"a":"\x01"}', "[" * 100000]
+
+
+@pytest.mark.parametrize("line", BAD_LINES)
 def test_parse_state_refuses_what_is_not_one_json_object(line):
     with pytest.raises(ValueError):
         wait.parse_state(line)
+
+
+def test_parse_state_refuses_them_without_the_json_package_too():
+    # pytest has loaded json; pv-ctl has not, and then _json (before 3.12)
+    # fails on a cut-short string with SystemError instead of its ValueError.
+    code = ("import sys; sys.path.insert(0, %r); from pv import wait\n"
+            "assert 'json' not in sys.modules\n"
+            "for line in %r:\n"
+            "    try:\n"
+            "        wait.parse_state(line)\n"
+            "    except ValueError:\n"
+            "        continue\n"
+            "    raise SystemExit('accepted %%r' %% line[:20])\n" % (LIB, BAD_LINES))
+    out = subprocess.run([sys.executable, "-S", "-c", code], capture_output=True, text=True)
+    assert (out.returncode, out.stderr) == (0, "")
 
 
 def test_a_few_listeners_need_no_limit_check():
@@ -51,3 +69,13 @@ def test_the_budget_raises_the_soft_limit_towards_the_hard_one():
         assert resource.getrlimit(resource.RLIMIT_NOFILE)[0] >= 1000 + wait.RESERVED_FDS
     finally:
         resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+def test_a_reader_without_the_c_scanner_gives_the_same_states():
+    good = status.State(pid=7, state="running", reason="\u00e9 \\ \"", extra={"x": [1]}).to_json()
+    plain = status.Reader()
+    plain._scan = None           # as on an interpreter without _json: pv.jsonline serves
+    assert plain.state(good.rstrip("\n")) == status.Reader().state(good.rstrip("\n"))
+    for line in BAD_LINES[:8]:
+        with pytest.raises(ValueError):
+            plain.state(line)

@@ -9,19 +9,19 @@ import sys
 
 from pv import diag
 from pv.cmd.ctl_base import HELP, PROG, VERSION, parse_common, print_line, report_action, resolve_targets, usage
-from pv.cmd.ctl_import import do_import, do_reread, do_update
-from pv.cmd import ctl_events
 
 
 def do_status(ctx, args):
     from pv.ctl import status as ctl_status
     targets, _, unknown = resolve_targets(ctx, args, default_all=True)
-    rows = [ctl_status.read_row(t) for t in targets]
+    rows = ctl_status.read_rows(targets)
     if ctx.json:
         print_line(ctx, ctl_status.as_json(rows))
-    else:
-        for line in ctl_status.table(rows, colour=ctl_status.want_colour(ctx.out)):
-            print_line(ctx, line)
+    elif rows:
+        # One write for the whole table: with PYTHONUNBUFFERED (or a terminal)
+        # a line at a time would be a write(2) per service.
+        lines = ctl_status.table(rows, colour=ctl_status.want_colour(ctx.out))
+        ctx.out.write("\n".join(lines) + "\n")
     code = ctl_status.status_code(rows, unknown)
     # A scan directory that cannot be read leaves its services unknown (LSB 4),
     # not "nothing to report": resolve_targets has already warned about it.
@@ -33,7 +33,7 @@ def do_status(ctx, args):
 def do_check(ctx, args):
     from pv.ctl import status as ctl_status
     targets, _, unknown = resolve_targets(ctx, args, default_all=True)
-    code, line = ctl_status.check([ctl_status.read_row(t) for t in targets], unknown)
+    code, line = ctl_status.check(ctl_status.read_rows(targets), unknown)
     print_line(ctx, line)
     return code
 
@@ -218,6 +218,33 @@ def do_metrics(ctx, args):
     return ctl_metrics(ctx, args)
 
 
+# The verbs of pv.cmd.ctl_import and ctl_events, loaded only when one runs:
+# pv-ctl status, which must start fast, need not load them.
+def do_import(ctx, args):
+    from pv.cmd import ctl_import
+    return ctl_import.do_import(ctx, args)
+
+
+def do_reread(ctx, args):
+    from pv.cmd import ctl_import
+    return ctl_import.do_reread(ctx, args)
+
+
+def do_update(ctx, args):
+    from pv.cmd import ctl_import
+    return ctl_import.do_update(ctx, args)
+
+
+def do_watch(ctx, args):
+    from pv.cmd import ctl_events
+    return ctl_events.do_watch(ctx, args)
+
+
+def do_listen(ctx, args):
+    from pv.cmd import ctl_events
+    return ctl_events.do_listen(ctx, args)
+
+
 def do_version(ctx, args):
     print_line(ctx, VERSION)
     return diag.EXIT_OK
@@ -248,7 +275,7 @@ VERBS = {
     "add": do_add, "remove": do_remove, "reread": do_reread, "update": do_update,
     "import": do_import, "metrics": do_metrics,
     "version": do_version, "help": do_help, "shell": do_shell,
-    "watch": ctl_events.do_watch, "listen": ctl_events.do_listen,
+    "watch": do_watch, "listen": do_listen,
 }
 
 

@@ -16,7 +16,8 @@ name.  ``NAME:k`` (a number) is instance k, unless an instance is called k.
 
 import os
 
-from pv.servicedir import GROUP, read_first_line
+from pv.servicedir import (GROUP, INSTANCE_DIR, INSTANCES, KnobError, instance_dir, read_first_line,
+                           read_instances)
 
 INSTANCE_NAMES = "instance-names"   # line k: the (Supervisor) name of instance k
 
@@ -55,8 +56,11 @@ def services(scandir):
 
 def group_of(path):
     """The one word in ``path/group``, or "" if there is none."""
+    path = os.path.join(path, GROUP)
+    if not os.access(path, os.F_OK):    # the common case, for less than a failed open
+        return ""
     try:
-        text = read_first_line(os.path.join(path, GROUP))
+        text = read_first_line(path)
     except OSError:
         return ""
     words = (text or "").split()
@@ -107,7 +111,10 @@ def _is_path(word):
 
 def instances_of(target):
     """``[target]``, or one Target ``NAME:k`` per instance of an ``instances`` dir."""
-    from pv.servicedir import KnobError, instance_dir, read_instances
+    # Most services have no ``instances`` file: access(2) says so for less
+    # than a failed open(2) and its exception cost (1,000 names: 2 ms).
+    if not os.access(target.path + "/" + INSTANCES, os.F_OK):
+        return [target]
     try:
         count = read_instances(target.path)
     except (KnobError, OSError):
@@ -130,7 +137,6 @@ def _match_one(scandir, names, word):
 
 
 def _is_instance(target):
-    from pv.servicedir import INSTANCE_DIR
     return os.path.basename(os.path.dirname(target.path)) == INSTANCE_DIR
 
 
@@ -149,7 +155,6 @@ def _match_entries(scandir, names, word):
         found = _in_group(scandir, names, name, k)
         if found or k in ("", "*") or not (k.isdigit() and name in names):
             return found
-        from pv.servicedir import instance_dir
         path = instance_dir(join(scandir, name), int(k))
         return [Target(word, path)] if os.path.isdir(path) else []
     if is_glob(word):
@@ -195,10 +200,15 @@ def resolve(scandir, words, names=None):
     as empty (the caller reports it).
     """
     targets, unknown, seen = [], [], set()
+    plain = None
     for word in words:
         if names is None and not _is_path(word):
             names = list_or_empty(scandir)
-        found = _match_one(scandir, names or [], word)
+        if plain is None and names is not None:
+            plain = _Plain(scandir, names)
+        found = plain.match(word) if plain is not None else None
+        if found is None:
+            found = _match_one(scandir, names or [], word)
         if not found:
             unknown.append(word)
         for target in found:
@@ -206,6 +216,35 @@ def resolve(scandir, words, names=None):
                 seen.add(target.path)
                 targets.append(target)
     return targets, unknown
+
+
+class _Plain:
+    """The words that are just a name in D (or ``all``), matched without a
+    search: ``pv-ctl status s0001 ... s1000`` resolves 1,000 of them."""
+
+    def __init__(self, scandir, names):
+        self.names, self.known = names, set(names)
+        self.prefix = os.path.join(scandir, "")    # + name: os.path.join(scandir, name)
+        # Only a D that is some S/instance/ holds instances already.
+        self.expand = not _is_instance(Target("", self.prefix + "x"))
+
+    def match(self, word):
+        """The targets of ``word`` if it is ``all`` or a plain name in D, else None."""
+        if word == ALL:
+            found = []
+            for name in self.names:
+                found += self.targets(name)
+            return found
+        if word in self.known and not _SPECIAL.intersection(word):
+            return self.targets(word)
+        return None
+
+    def targets(self, name):
+        target = Target(name, self.prefix + name)
+        return instances_of(target) if self.expand else [target]
+
+
+_SPECIAL = frozenset(":*?[")     # a group, an instance or a glob: the general path
 
 
 def list_or_empty(scandir):

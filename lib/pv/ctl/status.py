@@ -1,13 +1,15 @@
 """pv-ctl's view of services: one Row per service, as a table, JSON or a check.
 
 Rows are built only from the library's readers (``control.is_supervised``,
-``wait.read_records``); nothing here opens a supervise file itself.
+``status.Reader``); nothing here opens a supervise file itself.
 """
 
 import os
 import time
 
+from pv import control
 from pv.diag import PvError, printable
+from pv.status import Reader
 from pv.supervise.states import FAILED_PHASES, MOVING_PHASES, UP_PHASES, Phase, Want
 
 DOWN_WORDS = (Phase.DOWN,) + FAILED_PHASES     # no pid worth showing
@@ -55,13 +57,18 @@ class Row:
         return record
 
 
-def read_row(target):
+def read_rows(targets):
+    """The Rows of ``targets``, in order, read with one Reader."""
+    reader = Reader()
+    return [read_row(target, reader) for target in targets]
+
+
+def read_row(target, reader=None):
     """The Row of one ``Target``; never raises for a service's own trouble."""
-    from pv import control, wait
     if not control.is_supervised(target.path):
         return Row(target.name, target.path, NOT_SUPERVISED)
     try:
-        state, runit = wait.read_records(target.path)
+        state, runit = (reader or Reader()).records(target.path)
     except PvError as exc:
         row = Row(target.name, target.path, UNREADABLE)
         row.reason = exc.reason

@@ -89,7 +89,8 @@ class Recorder:
         for effect in effects:
             if effect[0] == "want" and effect[1] != unit.want:
                 by = event if len(event) == 1 else (
-                    "shutdown" if event == "shutdown" else "policy")
+                    "shutdown" if event == "shutdown" else
+                    "on-exit" if ("end_all",) in effects else "policy")
                 self.transition(unit, old, old, "want", {"want": effect[1], "was": unit.want,
                                                          "by": by})
         if event == "kill-timer":

@@ -14,6 +14,7 @@ from pv import wait
 from pv.ctl import names as ctl_names
 from pv.ctl import status as ctl_status
 from pv.diag import PvError
+from pv.status import Reader
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 STATES = ("starting", "running", "ready", "stopping", "finishing", "down", "backoff", "fatal",
@@ -63,9 +64,9 @@ def sessions(proc="/proc"):
     return found
 
 
-def _readiness(target):
+def _readiness(target, reader):
     try:
-        state, runit = wait.read_records(target.path)
+        state, runit = reader.records(target.path)
     except PvError:
         return False
     return wait.reached("ready", state, runit)
@@ -77,10 +78,11 @@ def _exit_code(row):
     return row.exit_code
 
 
-def service_lines(out, target, row, procs):
+def service_lines(out, target, row, procs, reader=None):
     labels = 'service="%s"' % escape(target.name)
     up = row.is_up()
-    series = {"pv_service_up": int(up), "pv_service_ready": int(up and _readiness(target)),
+    ready = up and _readiness(target, reader or Reader())
+    series = {"pv_service_up": int(up), "pv_service_ready": int(ready),
               "pv_service_desired_up": int(row.want == "up"),
               "pv_service_restarts_total": row.restarts}
     code = _exit_code(row)
@@ -104,12 +106,13 @@ def render(scandir, now=None, proc="/proc"):
     out = {}
     counts = dict.fromkeys(STATES, 0)
     procs = sessions(proc)
+    reader = Reader()      # one JSON scanner for every record read
     for name in ctl_names.list_or_empty(scandir):
         top = ctl_names.Target(name, os.path.join(scandir, name))
         for target in ctl_names.instances_of(top):
-            row = ctl_status.read_row(target)
+            row = ctl_status.read_row(target, reader)
             counts[row.state] = counts.get(row.state, 0) + 1
-            service_lines(out, target, row, procs)
+            service_lines(out, target, row, procs, reader)
     lines = []
     for name, kind, text in HELP:
         if name in out:

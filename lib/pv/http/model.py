@@ -15,6 +15,7 @@ from pv.ctl import names as ctl_names
 from pv.ctl import status as ctl_status
 from pv.ctl import tail as ctl_tail
 from pv.servicedir import STATE_FILE, STATUS_FILE, supervise_dir
+from pv.status import Reader
 
 # Supervisor's process states (supervisor/states.py), by name.
 STOPPED, STARTING, RUNNING, BACKOFF, STOPPING = 0, 10, 20, 30, 40
@@ -159,13 +160,14 @@ class RowCache:
 
     def __init__(self):
         self.rows = {}
+        self.reader = Reader()     # one JSON scanner for every read
 
     @staticmethod
     def _key(path):
-        where = supervise_dir(path)
+        where = os.path.join(supervise_dir(path), "")
         try:
-            a = os.stat(os.path.join(where, STATE_FILE))
-            b = os.stat(os.path.join(where, STATUS_FILE))
+            a = os.stat(where + STATE_FILE)
+            b = os.stat(where + STATUS_FILE)
         except OSError:
             return None
         return (a.st_ino, a.st_mtime_ns, b.st_ino, b.st_mtime_ns)
@@ -181,7 +183,7 @@ class RowCache:
         if key is not None and cached is not None and cached[0] == key \
                 and cached[1].name == target.name and control.is_supervised(target.path):
             return cached[1], cached[2]
-        row, logfile = ctl_status.read_row(target), log_file(entry)
+        row, logfile = ctl_status.read_row(target, self.reader), log_file(entry)
         if key is not None and row.state not in (ctl_status.NOT_SUPERVISED,
                                                  ctl_status.UNREADABLE):
             if len(self.rows) >= self.MAX_ENTRIES:

@@ -36,6 +36,8 @@ class Facts:
     finish_timeout = 5.0
     down_signal = signal.SIGTERM
     reason = ""              # why a spawn failed
+    on_exit_exit = False     # on-exit says exit: the end of this run ends everything
+    exiting = False          # the host is taking everything down already
 
     def __init__(self, **values):
         for name, value in values.items():
@@ -72,3 +74,13 @@ class UnitFacts:
     finish_timeout = property(lambda self: self.u.knobs.finish_timeout_secs())
     down_signal = property(lambda self: self.u.knobs.down_signal())
     reason = property(lambda self: self.u.failure)
+    on_exit_exit = property(lambda self: _on_exit(self.u.path) == "exit")
+    exiting = property(lambda self: self.u.host.exiting)
+
+
+def _on_exit(path):
+    """The ``on-exit`` knob's first line, or None; read each time a run ends."""
+    try:
+        return servicedir.read_first_line(os.path.join(path, servicedir.ON_EXIT))
+    except OSError:
+        return None

@@ -15,6 +15,7 @@ class Host:
     prog = "pv"              # the program name, for messages
     loop = None              # the pv.supervise.loop.Loop everything runs in
     child_nofile = None      # the soft RLIMIT_NOFILE to give services, or None: as ours
+    exiting = False          # True once it is taking every service down
 
     def track(self, pid, callback):
         """Call ``callback(wait_status)`` once when child ``pid`` has been reaped."""
@@ -66,7 +67,8 @@ class Host:
         effects are carried out.  Must not block."""
         raise NotImplementedError
 
-    def run_ended(self, unit):
-        """``unit``'s run has ended and been reaped, before the table hears of
-        it (``on-exit``: the end of an essential program ends everything)."""
+    def end_all(self, unit):
+        """``unit``'s essential run (``on-exit exit``) ended by itself, and its
+        table left it wanting exit: warn, take every service down (from the
+        loop, not from inside the unit's step), and exit with the run's status."""
         raise NotImplementedError

@@ -14,7 +14,7 @@ from pv.events.hook import Recorder, exit_status_code
 from pv.supervise import procs
 from pv.supervise.host import Host
 from pv.supervise.loop import Loop
-from pv.supervise.states import RUN_PHASES, Event, Phase, Want
+from pv.supervise.states import Event, Phase
 
 ENVIRON_BUFFER = 1 << 16     # most environments fit; longer ones are read whole
 
@@ -279,19 +279,11 @@ class Runner(Host):
         if self.recorder is not None:
             self.recorder.step(unit, old, event, new, effects)
 
-    def run_ended(self, unit):
-        """``unit``'s run ended, before the table hears of it: the end of an
-        ``on-exit exit`` program that was not being stopped ends everything."""
-        if unit.phase not in RUN_PHASES or unit.is_log or self.exiting or \
-                _on_exit(unit.path) != "exit":
-            return
+    def end_all(self, unit):
+        """An ``on-exit exit`` program ended: everything ends, with its status."""
         code = exit_status_code(unit.record.exit_code, unit.record.exit_signal)
         self.report(unit, "warning", "on-exit exit: ended with %d; taking everything down" % code)
         self.exit_code = code
-        if self.recorder is not None:
-            self.recorder.transition(unit, unit.phase, unit.phase, "want",
-                                     {"want": Want.EXIT, "was": unit.want, "by": "on-exit"})
-        unit.want = Want.EXIT       # the table then takes it down, not up again
         # Not from inside the unit's handling of its exit: from the loop, next.
         self.loop.call_later(0, self.exit_all)
 
@@ -346,10 +338,3 @@ def _marker_index(wanted):
                 index.setdefault(entry, set()).add(int(name))
     return index
 
-
-def _on_exit(path):
-    """The ``on-exit`` knob: ``exit`` (pv-scan ends when this run ends) or None."""
-    try:
-        return servicedir.read_first_line(os.path.join(path, servicedir.ON_EXIT))
-    except OSError:
-        return None

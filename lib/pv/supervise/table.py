@@ -26,6 +26,8 @@ and ``finish`` come last, and their outcome comes back as an event):
     ("poll",)              look for leftovers again soon
     ("forget_session",)    the run's session and leftovers are gone
     ("fatal",)             obey on-fatal (the host does)
+    ("end_all",)           an essential run ended (on-exit exit): the host takes
+                           everything down and exits with the run's status
 """
 
 from pv.signames import signal
@@ -142,11 +144,11 @@ def _backoff_or_fatal(facts, fails, delay, effects, restart):
     return Phase.BACKOFF, effects, "restart in %.1f s" % delay
 
 
-def _decide(facts, effects, fails):
+def _decide(facts, effects, fails, want):
     """The run (and finish) are over: start again now, later, or never."""
     effects.append(("cancel",))
-    if facts.want != Want.UP:
-        return Phase.DOWN, effects + [("next_try", None)], "down: want " + facts.want
+    if want != Want.UP:
+        return Phase.DOWN, effects + [("next_try", None)], "down: want " + want
     if facts.stop_asked:     # a restart the user asked for is not a crash
         new, more, _ = _start(facts, False, "")
         return new, effects + [("restarts",)] + more, "restarted as asked"
@@ -158,24 +160,40 @@ def _decide(facts, effects, fails):
     return _backoff_or_fatal(facts, fails, delay, effects, True)
 
 
-def _over(facts, effects, fails):
+def _over(facts, effects, fails, want):
     """Nothing of the run is left: adopted leftovers are done, else finish or decide."""
     effects += [("cancel",), ("forget_session",)]
     if facts.adopting:
-        if facts.want == Want.UP:
+        if want == Want.UP:
             new, more, _ = _start(facts, False, "")
             return new, effects + more, "leftovers gone; started"
         return Phase.DOWN, effects + [("next_try", None)], "leftovers gone"
     if facts.finish_present:
         effects += [("arm", Event.FINISH_TIMER, facts.finish_timeout), ("finish",)]
         return Phase.FINISHING, effects, "running finish"
-    return _decide(facts, effects, fails)
+    return _decide(facts, effects, fails, want)
 
 
 def run_exited(phase, event, facts):
-    effects = [("paused", False), ("got_term", False)]
+    return _run_exited(phase, facts, facts.want, [])
+
+
+def run_ended(phase, event, facts):
+    """The run ended by itself: as any exit, unless it is essential (on-exit
+    exit), when its end takes everything down and it is not started again.
+    Not while the host is taking everything down already."""
+    if facts.is_log or facts.exiting or not facts.on_exit_exit:
+        return run_exited(phase, event, facts)
+    new, effects, why = _run_exited(phase, facts, Want.EXIT,
+                                    [("want", Want.EXIT), ("end_all",)])
+    return new, effects, "on-exit exit; " + why
+
+
+def _run_exited(phase, facts, want, effects):
+    """``want``: the want as the step's own effects leave it."""
+    effects += [("paused", False), ("got_term", False)]
     stopping, fails = phase == Phase.STOPPING, facts.fails
-    if not stopping and not facts.stop_asked and facts.want == Want.UP:
+    if not stopping and not facts.stop_asked and want == Want.UP:
         fails = fails + 1 if policy.is_quick_death(facts.policy, facts.uptime) else 0
         effects.append(("fails", fails))
     if facts.leftovers:
@@ -183,19 +201,20 @@ def run_exited(phase, event, facts):
             effects += [("signal_all", facts.down_signal),
                         ("arm", Event.KILL_TIMER, facts.kill_timeout)]
         return Phase.CLEANUP, effects + [("poll",)], "run ended; taking down what it left"
-    return _over(facts, effects, fails)
+    return _over(facts, effects, fails, want)
 
 
 def leftovers_gone(phase, event, facts):
-    return _over(facts, [], facts.fails)
+    return _over(facts, [], facts.fails, facts.want)
 
 
 def finish_exited(phase, event, facts):
-    return _decide(facts, [], facts.fails)
+    return _decide(facts, [], facts.fails, facts.want)
 
 
 def finish_failed(phase, event, facts):
-    return _decide(facts, [("warn", "unable to start ./finish: " + facts.reason)], facts.fails)
+    return _decide(facts, [("warn", "unable to start ./finish: " + facts.reason)], facts.fails,
+                   facts.want)
 
 
 def kill_all(phase, event, facts):
@@ -258,7 +277,7 @@ GRID = {
                        _,           _,          _,          _,          _),
     Event.SPAWN_FAILED: (_,         spawn_failed, _,        _,          _,
                        _,           _,          _,          _,          _),
-    Event.RUN_EXITED: (_,           run_exited, run_exited, run_exited, run_exited,
+    Event.RUN_EXITED: (_,           run_ended,  run_ended,  run_ended,  run_exited,
                        _,           _,          _,          _,          _),
     Event.LEFTOVERS_GONE: (_,       _,          _,          _,          _,
                        leftovers_gone, _,       _,          _,          _),

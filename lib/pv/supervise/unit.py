@@ -201,7 +201,6 @@ class Unit(Leftovers, Records):
         self.readiness.close()
         self.uptime = time.monotonic() - self.started
         self.run = None
-        self.host.run_ended(self)
         self.handle(Event.RUN_EXITED)
 
     def _follow_main_pid(self):
@@ -267,5 +266,6 @@ EFFECTS = {
     "arm": Unit._arm, "disarm": Unit._disarm, "later": Unit._later, "cancel": Unit._cancel,
     "poll": Leftovers._schedule_poll, "forget_session": Leftovers._forget_session,
     "fatal": lambda unit: unit.service.unit_fatal(unit),
+    "end_all": lambda unit: unit.host.end_all(unit),
 }
 """Effect name -> how a Unit carries it out: a fixed table, never a getattr by name."""
