@@ -190,11 +190,8 @@ class Runner(Host):
         """Its ``priority`` (supknobs): the highest level stops first, and the
         next only once all of it is gone, as supervisord stops its groups."""
         if service.path not in self._priorities:
-            from pv.supervise import supknobs
-            try:
-                self._priorities[service.path] = supknobs.read_priority(service.path)
-            except (servicedir.KnobError, OSError):
-                self._priorities[service.path] = supknobs.DEFAULT_PRIORITY
+            from pv.supervise.supknobs import priority_of
+            self._priorities[service.path] = priority_of(service.path)
         return self._priorities[service.path]
 
     def needs_met(self, service):

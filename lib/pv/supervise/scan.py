@@ -20,7 +20,6 @@ import os
 import stat
 
 from pv import diag, servicedir
-from pv.servicedir import KnobError
 from pv.supervise import instances, supknobs
 
 SCAN_DIR = ".pv-scan"        # pv-scan's own directory inside D
@@ -218,19 +217,18 @@ class Scanner:
         ``needs``, or a service waits for what it needs, every entry is
         opened first, so that ``needs`` can name one that sorts after it.
         """
-        new, self._new = self._new, None
-        new.sort(key=lambda found: _priority(found[1]))    # stable: by name within a level
         # A link is followed once, now, as runsv's chdir follows it: the
         # service's files (supervise/ above all) stay reachable when the link
         # is removed, while the service is being taken down.
+        new, self._new = self._new, None
+        new.sort(key=lambda found: supknobs.priority_of(found[1]))    # stable: by name
         new = [(name, path, identity, os.path.realpath(path)) for name, path, identity in new]
         at_once = not self.runner.waiting_for_needs() and \
             not any(_has_needs(real) for _, _, _, real in new)
-        if at_once:
-            self.runner.expect(real for _, _, _, real in new)
+        self.runner.expect(real for _, _, _, real in new if at_once)
         opened = []
-        for name, path, identity, real in new:
-            service = self._add(name, path, identity, real)
+        for found in new:
+            service = self._add(*found)
             if service is not None and at_once:
                 self._begin(service)
             elif service is not None:
@@ -341,13 +339,6 @@ def _make_fifo(path):
         pass
     os.mkfifo(path, 0o600)
 
-
-def _priority(path):
-    """An entry's ``priority`` (supknobs): services begin in ascending order."""
-    try:
-        return supknobs.read_priority(path)
-    except (KnobError, OSError):
-        return supknobs.DEFAULT_PRIORITY
 
 
 def _has_needs(path):

@@ -80,6 +80,14 @@ def read_priority(service):
         raise KnobError("priority: not a number: %r" % text) from None
 
 
+def priority_of(service):
+    """``read_priority``, with the default for a bad or unreadable file."""
+    try:
+        return read_priority(service)
+    except (KnobError, OSError):
+        return DEFAULT_PRIORITY
+
+
 def levels(priorities):
     """{name: priority} -> [[names of the lowest priority], [next], ...], names sorted."""
     by_level = {}
