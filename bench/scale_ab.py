@@ -6,7 +6,7 @@ Runs ``measure.scale_run`` for each supervisor in turn, ``--reps`` rounds, so
 that a machine's load falls on all of them alike, and prints each run and
 the medians.  ``--other DIR`` adds the pv of another checkout (for instance
 ``git archive main | tar -x -C DIR``) as ``pv-other``: a before/after figure
-of a change.  PEER: runit, daemontools (default: both).
+of a change.  PEER: runit, daemontools (default: both), or none.
 """
 
 import argparse
@@ -37,9 +37,9 @@ def main():
     parser.add_argument("--count", type=int, default=1000)
     parser.add_argument("peers", nargs="*", default=["daemontools", "runit"])
     args = parser.parse_args()
-    known = {"runit": peers.Runit, "daemontools": peers.Daemontools}
+    known = {"runit": peers.Runit, "daemontools": peers.Daemontools, "none": None}
     classes = [peers.Pv] + ([other_pv(os.path.abspath(args.other))] if args.other else []) + \
-        [known[name] for name in args.peers]
+        [known[name] for name in args.peers if known[name] is not None]
     root = tempfile.mkdtemp(prefix="pv-scale-ab-")
     runs = {cls.name: [] for cls in classes}
     for _ in range(args.reps):
