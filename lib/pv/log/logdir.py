@@ -25,6 +25,7 @@ LOCK = "lock"
 CONFIG = "config"
 STATE = "state"
 NEWSTATE = "newstate"
+JOURNAL = "journal"     # pv-log's header and receipt of the piece in flight (journal.py)
 MODE_CURRENT = 0o644    # while being written (svlogd)
 MODE_DONE = 0o744       # closed cleanly / rotated (svlogd marks them so)
 MODE_NEW_DIR = 0o700    # a missing log directory is made private, as multilog does
@@ -59,6 +60,7 @@ class LogDir:
                          logconfig.DEFAULT_NUM if num is None else num)
         self.dirfd = self.lockfd = self.fd = None
         self.size = 0
+        self.dirid = self.inode = None      # (dev, ino) of the directory; current's inode
         self.midline = False      # current ends inside a line we are writing
         self.line_start = 0       # where in current that line began (0: before it)
         self.unclean = False      # current survived a crash: rotate it as .u
@@ -72,6 +74,8 @@ class LogDir:
             self.dirfd = self._open_dir()
         except OSError as exc:
             raise TempError("open", "log directory " + self.name, reason_of(exc)) from None
+        st = os.fstat(self.dirfd)
+        self.dirid = (st.st_dev, st.st_ino)
         try:
             self._lock()
             self.config = self._read_config()
@@ -132,6 +136,7 @@ class LogDir:
         self.fd = os.open(CURRENT, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, MODE_CURRENT,
                           dir_fd=self.dirfd)
         os.fchmod(self.fd, MODE_CURRENT)
+        self.inode = os.fstat(self.fd).st_ino
         self.size = os.lseek(self.fd, 0, os.SEEK_END)
         if self.size and os.pread(self.fd, 1, self.size - 1) != b"\n":
             self._mend_tail(mark, tee)
@@ -167,6 +172,22 @@ class LogDir:
                 return start + found
             end = start
         return -1
+
+    def ident(self):
+        """What the journal records to know this directory and its current again."""
+        return self.dirid + (self.inode,)
+
+    def settle(self, size=None):
+        """After a kill, the journal says current holds each line once: cut it
+        back to ``size`` if given, and take the line state from its last byte
+        (an empty current keeps the lock's word)."""
+        if size is not None and size != self.size:
+            os.ftruncate(self.fd, size)
+            self.size = os.lseek(self.fd, size, os.SEEK_SET)
+        if self.size:
+            self.midline = os.pread(self.fd, 1, self.size - 1) != b"\n"
+            self.line_start = self._last_newline() + 1 if self.midline else 0
+        self.set_mark(MARK_LINE if self.midline else MARK_TEE)
 
     def set_mark(self, mark):
         """Record the writer's state in ``lock``; if even that fails, say nothing.
@@ -266,6 +287,7 @@ class LogDir:
         os.close(self.fd)
         self.fd = None
         self.fd = self.retry("create", cur, self._new_current)
+        self.inode = os.fstat(self.fd).st_ino
         self.size, self.unclean, self.line_start = 0, False, 0
         self.remove_oldest()
         self.arm_timer()

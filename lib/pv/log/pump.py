@@ -17,13 +17,14 @@ import signal
 import time
 
 from pv import timefmt
-from pv.log import match as logmatch
 from pv.diag import TempError, reason_of
+from pv.log.journal import Journal
 from pv.log.logdir import MARK_LINE, MARK_TEE, LogDir
+from pv.log.render import Renderer
 from pv.log.source import TeeSource, open_source
 from pv.log.waiter import Signals, Waiter
 
-PIECE = 64 << 10     # the most written twice when a kill falls between write and consume
+PIECE = 256 << 10    # input written and consumed at a time (the journal makes a kill repeat none)
 STALL = 1.0          # seconds a partial line may wait in the pipe for its end
 BACKOFF_MIN, BACKOFF_MAX = 0.05, 1.0
 
@@ -45,14 +46,13 @@ class Pump:
         self.opts = opts
         self.report = report
         self.infd, self.errfd = infd, errfd
-        self.stamper = timefmt.Stamper(opts.stamp)
-        self.table = opts.replace
+        self.renderer = Renderer(opts.stamp, opts.replace, opts.linemax)
         self.dirs = [LogDir(n, self.retry, report, opts.size, opts.num) for n in names]
         self.stopping = self.hangup = False
         self.drain = 0
         self.stall_since = None
         self.signals = self.source = self.waiter = None
-        self.selectors = {}
+        self.journal = Journal()
         self.tee = False
 
     # -- life cycle ----------------------------------------------------------
@@ -63,6 +63,7 @@ class Pump:
             self.source = open_source(self.infd, self.opts.bufsize, self.opts.tee)
             self.tee = isinstance(self.source, TeeSource)
             self.open_dirs()
+            self.open_journal(recover=True)
             self.waiter = Waiter(self.infd, self.source.edge, self.signals.rd)
             self._run_loop()
         finally:
@@ -71,6 +72,7 @@ class Pump:
                 self.waiter.close()
             if self.source:
                 self.source.close()
+            self.journal.close()
 
     def _run_loop(self):
         try:
@@ -100,6 +102,16 @@ class Pump:
         if not ok:
             raise TempError("open", "any log directory", "no functional log directories")
 
+    def open_journal(self, recover=False):
+        """The journal (journal.py), in tee mode; after a kill, settle its piece."""
+        self.journal.close()
+        if self.tee:
+            self.journal = Journal.open(self.live(), len(self.dirs), self.infd)
+        if recover:
+            done = self.journal.recover(self.live(), self.source)
+            if done:
+                self.info("journal: " + done)
+
     def finish(self, clean):
         """At the end: end torn lines (EOF), wait for processors, close."""
         at_eof = not self.stopping
@@ -125,8 +137,9 @@ class Pump:
             if data is None:
                 return
             if self.stopping and (not self.tee or self.drain <= 0):
-                if not self.tee and data:
-                    self.commit(data, close_line=True)
+                start = 0
+                while not self.tee and start < len(data):
+                    start += self.step(data, start, len(data), True)
                 return
             if self.take(data):
                 continue
@@ -144,21 +157,45 @@ class Pump:
         close = self.hangup and not self.source.full(cut)
         start = 0
         while start < cut:
-            # Write and consume PIECE bytes at a time (whole lines): a kill
-            # between the write and the consume then writes at most one
-            # piece twice, not the whole chunk.
             stop = cut
             if cut - start > PIECE:
                 stop = data.rfind(b"\n", start, start + PIECE) + 1
                 if stop <= start:
                     stop = data.find(b"\n", start + PIECE, cut) + 1 or cut
-            piece = data if start == 0 and stop == len(data) else data[start:stop]
-            self.commit(piece, close_line=close and stop == cut)
-            self.source.consume(stop - start)
-            self.drain -= stop - start
-            start = stop
+            start += self.step(data, start, stop, close and stop == cut)
         self.stall_since = None
         return True
+
+    def step(self, data, start, stop, close_line):
+        """Write ``data[start:stop]``, or the part of it before a rotation,
+        everywhere; consume it; the input bytes taken.
+
+        A piece never makes a directory rotate inside it when that can be
+        helped: it is cut where the first directory must rotate, and the
+        next piece rotates that directory before its journal header, so the
+        header always names one current per directory (journal.py).
+        """
+        piece = data if start == 0 and stop == len(data) else data[start:stop]
+        fresh = not (close_line or piece.endswith(b"\n")) and self.source.full(len(piece))
+        selected = self.renderer.selections()
+        outs, width = self.renderer.render(self.live(), piece, close_line)
+        fit = self.fit(outs, len(piece), fresh, width)
+        if fit is not None and fit < len(piece):
+            self.renderer.restore(selected)
+            piece = piece[:fit]
+            outs, width = self.renderer.render(self.live(), piece)
+        for _, _, _, err in outs:
+            self._to_stderr(err)
+        if fit is not None:
+            self.journal.begin([(d, end) for d, _, end, _ in outs], len(piece))
+        for d, out, end, _ in outs:
+            self._write_dir(d, out, end)
+        self.journal.consume(self.source, len(piece))
+        self.drain -= len(piece)
+        for d in self.live():
+            if not d.midline and d.room() == 0:
+                self._rotate(d)       # full: after the consume, outside any piece
+        return len(piece)
 
     def _partial_due(self, count):
         if self.source.full(count) or self.hangup:
@@ -208,6 +245,7 @@ class Pump:
         for d in self.live():
             d.close()
         self.open_dirs()
+        self.open_journal()
 
     def _rotate(self, d, inside_line=False):
         name = d.rotate(inside_line)
@@ -215,31 +253,28 @@ class Pump:
             self.info("rotate: %s/%s" % (d.name, name))
 
     # -- writing -------------------------------------------------------------
-    def commit(self, piece, close_line=False):
-        """Write ``piece`` (lines, maybe ending in a partial one) everywhere."""
-        if close_line and not piece.endswith(b"\n"):
-            piece += b"\n"
-        if self.table is not None:
-            piece = piece.translate(self.table)
-        stamp = self.stamper.stamp()
-        fresh = not piece.endswith(b"\n") and self.source.full(len(piece))
-        plain = {}
-        for d in self.live():
-            if d.config.plain():
-                if d.midline not in plain:
-                    plain[d.midline] = timefmt.stamp_chunk(piece, stamp, d.midline)
-                out, end = plain[d.midline]
-            else:
-                out, err = self._selector(d).render(piece, stamp, d.midline)
-                end = len(out)
-                self._to_stderr(err)
-            self._write_dir(d, out, end, fresh and not d.midline)
-
-    def _selector(self, d):
-        sel = self.selectors.get(d.name)
-        if sel is None or sel.config is not d.config:
-            sel = self.selectors[d.name] = logmatch.Selector(d.config, self.opts.linemax)
-        return sel
+    def fit(self, outs, length, fresh, width):
+        """Rotate the directories that must rotate before the piece; how much
+        of its ``length`` input bytes every directory takes without rotating
+        (None: a directory must rotate inside it, at a point we cannot map)."""
+        best = length
+        for d, out, end, _ in outs:
+            if fresh and not d.midline and d.size:
+                self._rotate(d)        # a line longer than the pipe starts a file
+            if not end:
+                continue
+            stop = d.cut(out, 0, end)
+            if stop is None:
+                self._rotate(d, inside_line=d.midline)
+                stop = d.cut(out, 0, end)
+            if stop is not None and stop < end:
+                stop = self.renderer.input_at(d, out, stop, width)
+                if stop is not None and stop > 0:
+                    best = min(best, stop)
+                    continue
+            if stop is None or stop <= 0:
+                return None
+        return best
 
     def _to_stderr(self, err):
         if err:
@@ -248,22 +283,19 @@ class Pump:
             except OSError:
                 pass
 
-    def _write_dir(self, d, out, end, fresh):
+    def _write_dir(self, d, out, end):
         was_midline = d.midline
-        if fresh and d.size:
-            self._rotate(d)        # a line longer than the pipe starts a file
         view, pos = memoryview(out), 0
         while pos < end:
             stop = d.cut(out, pos, end)
             if stop is None:
+                self.journal.spoil()        # current changes inside the piece
                 self._rotate(d, inside_line=d.midline)
                 continue
             before = d.size
             self._write_all(d, view[pos:stop])
             d.wrote(out, pos, stop, before)
             pos = stop
-        if not d.midline and d.room() == 0:
-            self._rotate(d)
         if self.tee and d.midline != was_midline:
             d.set_mark(MARK_LINE if d.midline else MARK_TEE)
 
