@@ -12,6 +12,10 @@ the whole piece again.  The journal closes that window (pv-logdir(5)):
   into /dev/null: the kernel takes from the pipe only what the file took,
   in one system call, so the file's size says how much was consumed, even
   if the kill cut the splice short.
+* "direct": when the first directory's lines are the input bytes as they
+  are (no stamp, no -r, a plain config), the receipt is its ``current``
+  itself: the splice from stdin into current is its write and the consume
+  at once, S0 = X, and the piece costs no copy more than before.
 
 The next pv-log reads it before its first piece (``recover``): part of the
 piece consumed -> consume the rest; none consumed and every current at
@@ -38,24 +42,25 @@ from pv.log.logdir import JOURNAL
 HEADER = 4096               # the header page; the receipt starts after it
 LIMIT = 1 << 20             # cut the receipt back once it passes this
 MAGIC = b"pv-log journal 1\n"
-_HEAD = struct.Struct("<17sQQQQI")      # magic, pipe dev, pipe ino, S0, L, dirs
-_DIR = struct.Struct("<QQQQQ")          # dir dev, dir ino, current's inode, X, P
+_HEAD = struct.Struct("<17sQQQQII")     # magic, pipe dev, pipe ino, S0, L, flags, dirs
+_DIR = struct.Struct("<QQQQQI")         # dir dev, dir ino, current's inode, X, P, midline at X
+DIRECT = 1                              # flags: the receipt is dirs[0]'s current
 _CRC = struct.Struct("<I")
 MAX_DIRS = (HEADER - _HEAD.size - _CRC.size) // _DIR.size
 
 
-def pack(pipe, start, length, dirs):
-    """The header bytes; ``dirs`` is [((dev, ino, inode), X, P)]."""
-    body = _HEAD.pack(MAGIC, pipe[0], pipe[1], start, length, len(dirs))
-    body += b"".join(_DIR.pack(i[0], i[1], i[2], x, p) for i, x, p in dirs)
+def pack(pipe, start, length, flags, dirs):
+    """The header bytes; ``dirs`` is [((dev, ino, inode), X, P, midline)]."""
+    body = _HEAD.pack(MAGIC, pipe[0], pipe[1], start, length, flags, len(dirs))
+    body += b"".join(_DIR.pack(i[0], i[1], i[2], x, p, m) for i, x, p, m in dirs)
     return body + _CRC.pack(binascii.crc32(body))
 
 
 def unpack(data):
-    """(pipe, S0, L, dirs) from header bytes; None if not a whole, valid header."""
+    """(pipe, S0, L, flags, dirs) from header bytes; None if not a valid header."""
     if len(data) < _HEAD.size or not data.startswith(MAGIC):
         return None
-    magic, pdev, pino, start, length, count = _HEAD.unpack_from(data)
+    magic, pdev, pino, start, length, flags, count = _HEAD.unpack_from(data)
     end = _HEAD.size + count * _DIR.size
     if count > MAX_DIRS or len(data) < end + _CRC.size:
         return None
@@ -63,9 +68,9 @@ def unpack(data):
         return None
     dirs = []
     for n in range(count):
-        ddev, dino, inode, x, p = _DIR.unpack_from(data, _HEAD.size + n * _DIR.size)
-        dirs.append(((ddev, dino, inode), x, p))
-    return (pdev, pino), start, length, dirs
+        ddev, dino, inode, x, p, m = _DIR.unpack_from(data, _HEAD.size + n * _DIR.size)
+        dirs.append(((ddev, dino, inode), x, p, bool(m)))
+    return (pdev, pino), start, length, flags, dirs
 
 
 class Journal:
@@ -106,22 +111,27 @@ class Journal:
             self.fd = None
 
     # -- one piece -------------------------------------------------------------
-    def begin(self, dirs, length):
-        """Name the piece about to be written: ``dirs`` is [(LogDir, P)]."""
+    def begin(self, dirs, length, direct=False):
+        """Name the piece about to be written: ``dirs`` is [(LogDir, P)];
+        ``direct``: it goes into dirs[0]'s current by splice (the receipt).
+        True if the header is in place."""
         if self.fd is None:
-            return
-        if self.next + length > LIMIT:
+            return False
+        if not direct and self.next + length > LIMIT:
             self.spoil()
             try:
                 os.ftruncate(self.fd, HEADER)
                 self.next = HEADER
             except OSError:
                 pass
-        entries = [(d.ident(), d.size, p) for d, p in dirs]
+        entries = [(d.ident(), d.size, p, d.midline) for d, p in dirs]
+        start = dirs[0][0].size if direct else self.next
+        head = pack(self.pipe, start, length, DIRECT if direct else 0, entries)
         try:
-            self.piece = os.pwrite(self.fd, pack(self.pipe, self.next, length, entries), 0) > 0
+            self.piece = os.pwrite(self.fd, head, 0) == len(head)
         except OSError:
             self.spoil()
+        return self.piece
 
     def spoil(self):
         """The piece can no longer be recovered exactly: unname it."""
@@ -159,6 +169,17 @@ class Journal:
                 break
         return off
 
+    def _rest(self, source, fd, off, end):
+        """Direct: the rest of the piece into current; on an error it stays
+        in the pipe (it is not written anywhere else)."""
+        while off < end:
+            try:
+                off += source.splice_to(fd, end - off, off)
+            except OSError:
+                self.spoil()
+                break
+        return off
+
     # -- after a kill ----------------------------------------------------------
     def recover(self, dirs, source):
         """Settle a piece the last pv-log left in flight; a word on what was done.
@@ -168,24 +189,28 @@ class Journal:
         if self.fd is None:
             return None
         head = unpack(os.pread(self.fd, HEADER, 0))
-        if head is None:
+        if head is None or head[0] != self.pipe or len(head[4]) != len(dirs):
             return None
-        pipe, start, length, entries = head
-        size = os.fstat(self.fd).st_size
-        done = size - start
-        if pipe != self.pipe or not 0 <= done < length or len(entries) != len(dirs):
-            return None
-        for d, (ident, x, p) in zip(dirs, entries):
+        _, start, length, flags, entries = head
+        for d, (ident, x, p, _) in zip(dirs, entries):
             if d.ident() != ident or not x <= d.size <= x + p:
                 return None
-        written = all(d.size == x + p for d, (ident, x, p) in zip(dirs, entries))
-        if done and not written:
+        direct = flags & DIRECT
+        size = dirs[0].size if direct else os.fstat(self.fd).st_size
+        done = size - start
+        # Direct: dirs[0]'s current is the receipt; the others are written first.
+        writers = zip(dirs[1:], entries[1:]) if direct else zip(dirs, entries)
+        written = all(d.size == x + p for d, (_, x, p, _) in writers)
+        if not 0 <= done < length or done and not written:
             return None
         if written:
-            self.next = self._splice(source, size, length - done)
-            for d in dirs:
-                d.settle()
+            if direct:
+                dirs[0].size = self._rest(source, dirs[0].fd, size, start + length)
+            else:
+                self.next = self._splice(source, size, length - done)
+            for d, (_, x, p, midline) in zip(dirs, entries):
+                d.settle(d.size, midline)
             return "consumed %d bytes written before a kill" % (length - done)
-        for d, (ident, x, p) in zip(dirs, entries):
-            d.settle(x)
-        return "cut current back to the piece cut short by a kill"
+        for d, (_, x, p, midline) in zip(dirs, entries):
+            d.settle(x, midline)
+        return "cut current back to where a kill cut a piece short"

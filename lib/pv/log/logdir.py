@@ -39,6 +39,7 @@ ROTATED_LEN = 27        # "@" + 24 hex digits + "." + one of "s", "u", "t"
 MARK_PLAIN = b"pv-log plain    \n"   # input was read(): a torn tail was consumed
 MARK_TEE = b"pv-log tee      \n"     # tee mode: a torn tail is still in the pipe
 MARK_LINE = b"pv-log tee line \n"    # tee mode, current ends inside a long line
+MARK_SPLICE = b"pv-log splice   \n"  # tee mode, current written by splice: a torn tail was consumed
 
 
 def rotated_name(time_ns, suffix):
@@ -59,9 +60,11 @@ class LogDir:
         self.defaults = (size or logconfig.DEFAULT_SIZE,
                          logconfig.DEFAULT_NUM if num is None else num)
         self.dirfd = self.lockfd = self.fd = None
+        self.mark = b""
         self.size = 0
         self.dirid = self.inode = None      # (dev, ino) of the directory; current's inode
         self.midline = False      # current ends inside a line we are writing
+        self.spliced = False      # current is written by splice from stdin (journal.py)
         self.line_start = 0       # where in current that line began (0: before it)
         self.unclean = False      # current survived a crash: rotate it as .u
         self.deadline = None      # monotonic time of the t rotation
@@ -69,7 +72,9 @@ class LogDir:
         self.processor = None
 
     # -- opening and closing ------------------------------------------------
-    def open(self, tee):
+    def open(self, tee, mend=True):
+        """Lock, read config, open current; ``mend`` its tail now (else the
+        caller calls ``mend`` or ``settle`` once the journal has spoken)."""
         try:
             self.dirfd = self._open_dir()
         except OSError as exc:
@@ -79,8 +84,8 @@ class LogDir:
         try:
             self._lock()
             self.config = self._read_config()
-            mark = os.pread(self.lockfd, 64, 0)
-            self._open_current(mark, tee)
+            self.mark = os.pread(self.lockfd, 64, 0)
+            self._open_current()
         except BaseException:
             self.close(clean=False)
             raise
@@ -88,8 +93,9 @@ class LogDir:
             self.processor = Processor(self.name, self.dirfd, None, self.report)
         self.processor.dirfd = self.dirfd          # a HUP reopened the directory
         self.processor.command = self.config.processor
-        self.set_mark(MARK_LINE if self.midline else (MARK_TEE if tee else MARK_PLAIN))
         self.arm_timer()
+        if mend:
+            self.mend(tee)
 
     def _open_dir(self):
         """Open the directory, making its last component first if it is missing.
@@ -127,7 +133,7 @@ class LogDir:
             os.close(fd)
         return logconfig.parse(data, *self.defaults)
 
-    def _open_current(self, mark, tee):
+    def _open_current(self):
         try:
             st = os.stat(CURRENT, dir_fd=self.dirfd)
             self.unclean = self.unclean or (st.st_size > 0 and not st.st_mode & stat.S_IXUSR)
@@ -138,10 +144,15 @@ class LogDir:
         os.fchmod(self.fd, MODE_CURRENT)
         self.inode = os.fstat(self.fd).st_ino
         self.size = os.lseek(self.fd, 0, os.SEEK_END)
+
+    def mend(self, tee):
+        """The tail as the lock's word says (the journal had nothing exact)."""
+        mark = self.mark
         if self.size and os.pread(self.fd, 1, self.size - 1) != b"\n":
             self._mend_tail(mark, tee)
         elif not self.size and tee and mark.rstrip() == MARK_LINE.rstrip():
             self.midline = True     # killed just after a rotation inside a long line
+        self.set_mark(self.word() if tee else MARK_PLAIN)
 
     def _mend_tail(self, mark, tee):
         """current ends without a newline: the last writer died mid-line.
@@ -154,7 +165,7 @@ class LogDir:
         if self.midline:
             return      # reopened (HUP) inside a long line: go on with it
         mark = mark.rstrip()
-        if tee and mark == MARK_LINE.rstrip():
+        if tee and mark in (MARK_LINE.rstrip(), MARK_SPLICE.rstrip()):
             self.midline = True
         elif tee and mark == MARK_TEE.rstrip():
             self.size = self._last_newline() + 1
@@ -177,17 +188,21 @@ class LogDir:
         """What the journal records to know this directory and its current again."""
         return self.dirid + (self.inode,)
 
-    def settle(self, size=None):
-        """After a kill, the journal says current holds each line once: cut it
-        back to ``size`` if given, and take the line state from its last byte
-        (an empty current keeps the lock's word)."""
-        if size is not None and size != self.size:
+    def settle(self, size, midline):
+        """The journal says current up to ``size`` holds each line once: cut
+        it back there; the line state from its last byte (empty: ``midline``)."""
+        if size != self.size:
             os.ftruncate(self.fd, size)
-            self.size = os.lseek(self.fd, size, os.SEEK_SET)
+        self.size = os.lseek(self.fd, size, os.SEEK_SET)
+        self.midline = midline
         if self.size:
             self.midline = os.pread(self.fd, 1, self.size - 1) != b"\n"
-            self.line_start = self._last_newline() + 1 if self.midline else 0
-        self.set_mark(MARK_LINE if self.midline else MARK_TEE)
+        self.line_start = self._last_newline() + 1 if self.midline and self.size else 0
+        self.set_mark(self.word())
+
+    def word(self):
+        """The lock's word for the state now (tee mode)."""
+        return MARK_LINE if self.midline else (MARK_SPLICE if self.spliced else MARK_TEE)
 
     def set_mark(self, mark):
         """Record the writer's state in ``lock``; if even that fails, say nothing.

@@ -105,14 +105,15 @@ class TeeSource:
             count -= done
 
     def splice_to(self, fd, count, offset):
-        """Move up to ``count`` bytes from stdin into file ``fd`` at ``offset``.
+        """Move up to ``count`` bytes from stdin into file ``fd`` at ``offset``
+        (None: at and advancing its file position).
 
         One splice(2): what it returns is exactly what left the pipe and
         landed in the file, even when a signal cuts it short (the kernel
         takes from the pipe only what the file took).  0 on EINTR.
         """
-        off = ctypes.c_longlong(offset)
-        done = self.libc.splice(self.fd, None, fd, ctypes.byref(off), count, 0)
+        off = None if offset is None else ctypes.byref(ctypes.c_longlong(offset))
+        done = self.libc.splice(self.fd, None, fd, off, count, 0)
         if done < 0:
             err = ctypes.get_errno()
             if err == errno.EINTR:
