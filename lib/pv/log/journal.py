@@ -79,10 +79,10 @@ class Journal:
     def __init__(self, fd=None, pipe=(0, 0)):
         self.fd = fd
         self.pipe = pipe
-        self.next = HEADER        # where the next piece's receipt goes
+        self.next = None          # where the next piece's receipt goes (None: cut back first)
         self.piece = False        # a header names the piece being written
-        if fd is not None:
-            self.next = max(HEADER, os.fstat(fd).st_size)
+        if fd is not None and os.fstat(fd).st_size >= HEADER:
+            self.next = os.fstat(fd).st_size
 
     @classmethod
     def open(cls, dirs, named, infd):
@@ -117,13 +117,15 @@ class Journal:
         True if the header is in place."""
         if self.fd is None:
             return False
-        if not direct and self.next + length > LIMIT:
+        if self.next is None or not direct and self.next + length > LIMIT:
+            # The receipt starts at HEADER: a shorter file would read as
+            # "none consumed" of a piece that starts there.
             self.spoil()
             try:
                 os.ftruncate(self.fd, HEADER)
-                self.next = HEADER
             except OSError:
-                pass
+                return False
+            self.next = HEADER
         entries = [(d.ident(), d.size, p, d.midline) for d, p in dirs]
         start = dirs[0][0].size if direct else self.next
         head = pack(self.pipe, start, length, DIRECT if direct else 0, entries)
@@ -143,6 +145,7 @@ class Journal:
         except OSError:
             try:
                 os.ftruncate(self.fd, 0)
+                self.next = None
             except OSError:
                 pass
 
