@@ -16,7 +16,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from pv import timefmt  # noqa: E402
 from pv.log import journal as logjournal  # noqa: E402
 from pv.log.journal import Journal  # noqa: E402
-from pv.log.logdir import MARK_SPLICE, LogDir  # noqa: E402
+from pv.log.crash import MARK_SPLICE  # noqa: E402
+from pv.log.logdir import LogDir  # noqa: E402
 from pv.log.render import Renderer, input_offset  # noqa: E402
 from pv.log.source import TeeSource  # noqa: E402
 
