@@ -8,10 +8,11 @@ checks that every line arrived exactly once, in order.  Finally the peak RSS
 of pv-log for one line as long as the whole input, without a newline.
 Peers missing from PATH are skipped.  Never run by the test suite.
 
-``--versus REV``: pv-log as committed at git REV against this tree's, in the
-same run, alternately: the CPU time (user + system, from wait4) and wall
-time of each over the same input, plain and -tt, medians of ``--runs``; and
-a row for REV's pv-log in the kill -9 table.
+``--versus REV`` (may be repeated): pv-log as committed at git REV against
+this tree's, in the same run, alternately: the CPU time (user + system, from
+wait4) and wall time of each over the same input, plain and -tt, medians of
+``--runs``; and a row for REV's pv-log in the kill -9 table.
+``--only-versus``: that comparison alone, without the peers.
 """
 
 import argparse
@@ -136,6 +137,11 @@ def _bench(args, work):
     logdir = os.path.join(work, "log")
     print("input: %d MB, %d lines of %d bytes; rotation every %d bytes; median of %d runs"
           % (megabytes, count, LINE, SIZE, args.runs))
+    others = [(rev, checkout(rev, os.path.join(work, "rev%d" % n)))
+              for n, rev in enumerate(args.versus)]
+    if args.only_versus:
+        versus(args, src, logdir, megabytes, others)
+        return
     print("%-12s %9s %12s %9s  %s" % ("logger", "MB/s", "lines/s", "RSS MB", "lines check"))
     results = {}
     for name, argv, stamped in loggers(logdir):
@@ -150,11 +156,10 @@ def _bench(args, work):
         results[name] = megabytes / secs
         print("%-12s %9.1f %12.0f %9.1f  %s" % (name, megabytes / secs, count / secs, rss, check))
     ratios(results)
-    other = checkout(args.versus, work) if args.versus else None
-    if other:
-        versus(args, work, src, logdir, megabytes, other)
+    if others:
+        versus(args, src, logdir, megabytes, others)
     giant_line(work, megabytes)
-    kills(work, logdir, 3 if args.quick else 6, other, args.versus)
+    kills(work, logdir, 3 if args.quick else 6, others)
 
 
 def cpu_one(argv, input_path, dirname):
@@ -176,14 +181,13 @@ def cpu_one(argv, input_path, dirname):
     return elapsed, usage.ru_utime + usage.ru_stime
 
 
-def checkout(rev, work):
-    """bin/pv-log of git ``rev`` of this repository, unpacked under ``work``."""
+def checkout(rev, tree):
+    """bin/pv-log of git ``rev`` of this repository, unpacked into ``tree``."""
     top = os.path.dirname(HERE)
-    tree = os.path.join(work, "rev")
     os.mkdir(tree)
     archive = subprocess.run(["git", "-C", top, "archive", rev, "bin", "lib"],
                              stdout=subprocess.PIPE, check=True).stdout
-    path = os.path.join(work, "rev.tar")
+    path = tree + ".tar"
     with open(path, "wb") as f:
         f.write(archive)
     with tarfile.open(path) as tar:
@@ -191,15 +195,17 @@ def checkout(rev, work):
     return os.path.join(tree, "bin", "pv-log")
 
 
-def versus(args, work, src, logdir, megabytes, other):
-    """This pv-log and REV's, alternately, same input: median CPU and wall."""
+def versus(args, src, logdir, megabytes, others):
+    """This pv-log and REVs', alternately, same input: median CPU and wall."""
     print("\npv-log at %s against this tree, alternately, median of %d (load %s):"
-          % (args.versus, args.runs, " ".join("%.2f" % x for x in os.getloadavg())))
+          % (", ".join(args.versus), args.runs,
+             " ".join("%.2f" % x for x in os.getloadavg())))
     print("%-22s %9s %9s %9s %8s" % ("logger", "CPU s", "wall s", "MB/s", "lines"))
     for flags in ([], ["-tt"]):
-        runs, checks = {args.versus: [], "this": []}, {}
+        progs = others + [("this", PVLOG)]
+        runs, checks = {name: [] for name, _ in progs}, {}
         for n in range(args.runs):
-            for name, prog in ((args.versus, other), ("this", PVLOG)):
+            for name, prog in progs:
                 runs[name].append(cpu_one([sys.executable, prog] + flags + [logdir],
                                           src, logdir))
                 if n == args.runs - 1:
@@ -249,7 +255,7 @@ def flood_argv(count):
     return [sys.executable, "-c", code]
 
 
-def kills(work, logdir, times, other=None, rev=None):
+def kills(work, logdir, times, others=()):
     """Lines repeated and lost per SIGKILL of each logger under a flood.
 
     The writer's pipe outlives every logger, as under a supervisor: each
@@ -263,7 +269,7 @@ def kills(work, logdir, times, other=None, rev=None):
     plain = [("pv-log", [sys.executable, PVLOG, logdir]), ("svlogd", ["svlogd", logdir]),
              ("multilog", ["multilog", "s%d" % min(SIZE, 16777215), "n%d" % KEEP, logdir]),
              ("s6-log", ["s6-log", "-b", "n%d" % KEEP, "s%d" % SIZE, logdir])]
-    if other:
+    for rev, other in reversed(others):
         plain.insert(1, ("pv-log@" + rev[:7], [sys.executable, other, logdir]))
     for name, argv in plain:
         if not shutil.which(argv[0]):
@@ -328,8 +334,10 @@ def main():
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--megabytes", type=int, default=200)
     parser.add_argument("--dir", default=None, help="where to put the logs (default: $TMPDIR)")
-    parser.add_argument("--versus", metavar="REV", default=None,
+    parser.add_argument("--versus", metavar="REV", action="append", default=[],
                         help="also pv-log at git REV, alternately with this tree's")
+    parser.add_argument("--only-versus", action="store_true",
+                        help="only the --versus comparison (no peers, no kills)")
     bench(parser.parse_args())
 
 
