@@ -270,3 +270,15 @@ def test_selector_maps_kept_lines_back_to_the_input(tmp_path):
     stop = out.index(b"P: keep 5")
     assert renderer.input_at(d, out, stop, 0) == piece.index(b"drop 4")
     d.close(clean=False)
+
+
+def test_a_symlink_named_journal_is_not_followed(tmp_path, pipe):
+    victim = tmp_path / "victim"
+    victim.write_bytes(b"precious\n")
+    path = tmp_path / "log"
+    path.mkdir()
+    (path / "journal").symlink_to(victim)
+    d = opened(path)
+    assert not Journal.open([d], 1, pipe[0]).active()
+    assert victim.read_bytes() == b"precious\n"
+    d.close(clean=False)

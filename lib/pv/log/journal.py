@@ -95,9 +95,16 @@ class Journal:
         if len(dirs) != named or not dirs or len(dirs) > MAX_DIRS:
             return cls()
         try:
-            fd = os.open(JOURNAL, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600,
-                         dir_fd=dirs[0].dirfd)
+            # Never through a symlink (it would be truncated to a page), and
+            # private: the receipt holds raw input, lines filtered out too.
+            fd = os.open(JOURNAL, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW,
+                         0o600, dir_fd=dirs[0].dirfd)
         except OSError:
+            return cls()
+        try:
+            os.fchmod(fd, 0o600)
+        except OSError:
+            os.close(fd)
             return cls()
         st = os.fstat(infd)
         return cls(fd, (st.st_dev, st.st_ino))
