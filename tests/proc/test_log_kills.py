@@ -109,7 +109,7 @@ def test_many_kills_under_a_flood_leave_each_line_once(procs, tmp_path, flood_fi
     assert writer.wait(timeout=TIMEOUT) == 0
     assert last.wait(timeout=TIMEOUT) == 0
     settled = (tmp_path / "stderr").read_bytes().count(b"journal: ")
-    assert kills >= 5, "the flood ended too soon to kill pv-log often"
+    assert kills >= 3, "the flood ended too soon to kill pv-log often"
     everything = set(range(COUNT))
     for d, config in zip(dirs, configs):
         patterns = [(b"-", p[1:].encode()) for p in config.split("\n") if p.startswith("-")]
