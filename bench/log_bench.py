@@ -7,6 +7,12 @@ median MB/s, lines/s and peak RSS of the logger process over N runs, then
 checks that every line arrived exactly once, in order.  Finally the peak RSS
 of pv-log for one line as long as the whole input, without a newline.
 Peers missing from PATH are skipped.  Never run by the test suite.
+
+``--versus REV`` (may be repeated): pv-log as committed at git REV against
+this tree's, in the same run, alternately: the CPU time (user + system, from
+wait4) and wall time of each over the same input, plain and -tt, medians of
+``--runs``; and a row for REV's pv-log in the kill -9 table.
+``--only-versus``: that comparison alone, without the peers.
 """
 
 import argparse
@@ -14,6 +20,7 @@ import os
 import shutil
 import statistics
 import subprocess
+import tarfile
 import sys
 import tempfile
 import time
@@ -130,6 +137,11 @@ def _bench(args, work):
     logdir = os.path.join(work, "log")
     print("input: %d MB, %d lines of %d bytes; rotation every %d bytes; median of %d runs"
           % (megabytes, count, LINE, SIZE, args.runs))
+    others = [(rev, checkout(rev, os.path.join(work, "rev%d" % n)))
+              for n, rev in enumerate(args.versus)]
+    if args.only_versus:
+        versus(args, src, logdir, megabytes, others)
+        return
     print("%-12s %9s %12s %9s  %s" % ("logger", "MB/s", "lines/s", "RSS MB", "lines check"))
     results = {}
     for name, argv, stamped in loggers(logdir):
@@ -144,8 +156,67 @@ def _bench(args, work):
         results[name] = megabytes / secs
         print("%-12s %9.1f %12.0f %9.1f  %s" % (name, megabytes / secs, count / secs, rss, check))
     ratios(results)
+    if others:
+        versus(args, src, logdir, megabytes, others)
     giant_line(work, megabytes)
-    kills(work, logdir, 3 if args.quick else 6)
+    kills(work, logdir, 3 if args.quick else 6, others)
+
+
+def cpu_one(argv, input_path, dirname):
+    """(wall seconds, CPU seconds of the logger) of one run on ``input_path``."""
+    shutil.rmtree(dirname, ignore_errors=True)
+    os.mkdir(dirname)
+    with open(os.path.join(dirname, "config"), "w") as cfg:
+        cfg.write("s%d\nn%d\n" % (SIZE, KEEP))
+    start = time.monotonic()
+    with open(input_path, "rb") as feed:
+        # The file itself would make stdin a file, not a pipe: cat feeds a pipe.
+        cat = subprocess.Popen(["cat"], stdin=feed, stdout=subprocess.PIPE)
+        proc = subprocess.Popen(argv, stdin=cat.stdout, stderr=subprocess.DEVNULL)
+        cat.stdout.close()
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    elapsed = time.monotonic() - start
+    cat.wait()
+    return elapsed, usage.ru_utime + usage.ru_stime
+
+
+def checkout(rev, tree):
+    """bin/pv-log of git ``rev`` of this repository, unpacked into ``tree``."""
+    top = os.path.dirname(HERE)
+    os.mkdir(tree)
+    archive = subprocess.run(["git", "-C", top, "archive", rev, "bin", "lib"],
+                             stdout=subprocess.PIPE, check=True).stdout
+    path = tree + ".tar"
+    with open(path, "wb") as f:
+        f.write(archive)
+    with tarfile.open(path) as tar:
+        tar.extractall(tree)
+    return os.path.join(tree, "bin", "pv-log")
+
+
+def versus(args, src, logdir, megabytes, others):
+    """This pv-log and REVs', alternately, same input: median CPU and wall."""
+    print("\npv-log at %s against this tree, alternately, median of %d (load %s):"
+          % (", ".join(args.versus), args.runs,
+             " ".join("%.2f" % x for x in os.getloadavg())))
+    print("%-22s %9s %9s %9s %8s" % ("logger", "CPU s", "wall s", "MB/s", "lines"))
+    for flags in ([], ["-tt"]):
+        progs = others + [("this", PVLOG)]
+        runs, checks = {name: [] for name, _ in progs}, {}
+        for n in range(args.runs):
+            for name, prog in progs:
+                runs[name].append(cpu_one([sys.executable, prog] + flags + [logdir],
+                                          src, logdir))
+                if n == args.runs - 1:
+                    checks[name] = lines_ok(logdir, bool(flags), megabytes * 1_000_000 // LINE)
+        for name, got in runs.items():
+            check = checks[name]
+            cpu = statistics.median(r[1] for r in got)
+            wall = statistics.median(r[0] for r in got)
+            print("%-22s %9.3f %9.3f %9.1f %8s" % (" ".join(["pv-log"] + flags + ["@" + name]),
+                                                    cpu, wall, megabytes / wall,
+                                                    "ok" if check == (0, 0) else check))
 
 
 def ratios(results):
@@ -184,7 +255,7 @@ def flood_argv(count):
     return [sys.executable, "-c", code]
 
 
-def kills(work, logdir, times):
+def kills(work, logdir, times, others=()):
     """Lines repeated and lost per SIGKILL of each logger under a flood.
 
     The writer's pipe outlives every logger, as under a supervisor: each
@@ -198,6 +269,8 @@ def kills(work, logdir, times):
     plain = [("pv-log", [sys.executable, PVLOG, logdir]), ("svlogd", ["svlogd", logdir]),
              ("multilog", ["multilog", "s%d" % min(SIZE, 16777215), "n%d" % KEEP, logdir]),
              ("s6-log", ["s6-log", "-b", "n%d" % KEEP, "s%d" % SIZE, logdir])]
+    for rev, other in reversed(others):
+        plain.insert(1, ("pv-log@" + rev[:7], [sys.executable, other, logdir]))
     for name, argv in plain:
         if not shutil.which(argv[0]):
             continue
@@ -261,6 +334,10 @@ def main():
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--megabytes", type=int, default=200)
     parser.add_argument("--dir", default=None, help="where to put the logs (default: $TMPDIR)")
+    parser.add_argument("--versus", metavar="REV", action="append", default=[],
+                        help="also pv-log at git REV, alternately with this tree's")
+    parser.add_argument("--only-versus", action="store_true",
+                        help="only the --versus comparison (no peers, no kills)")
     bench(parser.parse_args())
 
 

@@ -81,10 +81,11 @@ def test_same_replacement_as_svlogd(tmp_path):
 @needs_svlogd
 def test_same_modes_as_svlogd(tmp_path):
     (sv, _, _), (pv, _, _) = both(tmp_path, [], SAMPLE, b"s3000\n")
-    for d in (sv, pv):
+    for d, extra in ((sv, {}), (pv, {"journal": 0o600})):     # pv-logdir(5)
         modes = {n[0] if n.startswith("@") else n:
                  stat.S_IMODE(os.stat(os.path.join(d, n)).st_mode) for n in os.listdir(d)}
-        assert modes == {"@": 0o744, "current": 0o744, "lock": 0o600, "config": 0o644}
+        assert modes == dict({"@": 0o744, "current": 0o744, "lock": 0o600, "config": 0o644},
+                             **extra)
 
 
 @needs_svlogd
@@ -150,3 +151,24 @@ def test_tai64nlocal_reads_stamps_and_rotated_names(tmp_path):
                              timeout=TIMEOUT).stdout.splitlines()
     assert len(decoded) >= 2
     assert all(re.fullmatch(rb"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{9}\.s", n) for n in decoded)
+
+
+@pytest.mark.parametrize("peer", [["svlogd"], ["multilog", "s200", "n2"]],
+                         ids=["svlogd", "multilog"])
+def test_peers_leave_the_journal_be_and_pv_log_goes_on_after_them(tmp_path, peer):
+    """pv-log's journal (pv-logdir(5)) is a file the peers neither use nor delete."""
+    if not shutil.which(peer[0]):
+        pytest.skip("%s absent" % peer[0])
+    d = tmp_path / "log"
+    d.mkdir()
+    (d / "config").write_bytes(b"s200\nn2\n")
+    lines = [b"line %03d\n" % i for i in range(150)]
+    subprocess.run(PVLOG + [str(d)], input=b"".join(lines[:50]), timeout=TIMEOUT, check=True)
+    journal = (d / "journal").read_bytes()
+    assert journal.startswith(b"pv-log journal 1\n")
+    subprocess.run(peer + [str(d)], input=b"".join(lines[50:100]), timeout=TIMEOUT, check=True)
+    assert (d / "journal").read_bytes() == journal
+    subprocess.run(PVLOG + [str(d)], input=b"".join(lines[100:]), timeout=TIMEOUT, check=True)
+    kept = logged(d)
+    assert kept.endswith(b"".join(lines[100:]))
+    assert len(kept.splitlines()) == len(set(kept.splitlines()))      # each line once

@@ -11,7 +11,7 @@ import os  # noqa: E402
 import pytest  # noqa: E402
 
 from pv.log import config as logconfig  # noqa: E402
-from pv.log import logdir
+from pv.log import crash, logdir
 from pv.log import match as logmatch
 from pv.log.logdir import LogDir  # noqa: E402
 
@@ -108,16 +108,16 @@ def opened(tmp_path, current, mark, tee=True, mode=0o644):
 
 
 def test_torn_tail_from_tee_mode_is_dropped(tmp_path):
-    d = opened(tmp_path, b"a\nb\ntor", logdir.MARK_TEE)
+    d = opened(tmp_path, b"a\nb\ntor", crash.MARK_TEE)
     assert d.size == 4 and not d.midline
     d.close()
     assert (tmp_path / "current").read_bytes() == b"a\nb\n"
 
 
 def test_long_line_in_progress_is_continued(tmp_path):
-    d = opened(tmp_path, b"a\nhalf of a long", logdir.MARK_LINE)
+    d = opened(tmp_path, b"a\nhalf of a long", crash.MARK_LINE)
     assert d.midline and d.size == 16
-    assert (tmp_path / "lock").read_bytes() == logdir.MARK_LINE
+    assert (tmp_path / "lock").read_bytes() == crash.MARK_LINE
 
 
 def test_torn_tail_of_another_writer_is_ended(tmp_path):

@@ -6,7 +6,7 @@ sleeps, prints or exits: every system call that may fail transiently goes
 through ``retry(what, fn)``, supplied by the pump, which reports and backs off.
 
 The lock file also carries one word about the writer that holds it, read by
-the next pv-log that opens the directory after a crash (``MARK_*``).
+the next pv-log that opens the directory after a crash (crash.py).
 """
 
 import errno
@@ -18,6 +18,7 @@ import time
 from pv import tai64n
 from pv.log import config as logconfig
 from pv.diag import TempError, reason_of
+from pv.log.crash import CrashTail
 from pv.log.processor import Processor
 
 CURRENT = "current"
@@ -25,6 +26,7 @@ LOCK = "lock"
 CONFIG = "config"
 STATE = "state"
 NEWSTATE = "newstate"
+JOURNAL = "journal"     # pv-log's header and receipt of the piece in flight (journal.py)
 MODE_CURRENT = 0o644    # while being written (svlogd)
 MODE_DONE = 0o744       # closed cleanly / rotated (svlogd marks them so)
 MODE_NEW_DIR = 0o700    # a missing log directory is made private, as multilog does
@@ -32,12 +34,6 @@ MODE_NEW_DIR = 0o700    # a missing log directory is made private, as multilog d
 # many bytes (or s, if larger); a longer line is split across files.
 LONG_LINE = 65536
 ROTATED_LEN = 27        # "@" + 24 hex digits + "." + one of "s", "u", "t"
-
-# All of one length, so that a new mark overwrites the old in place and
-# needs no new disk block: on a full disk the mark can still change.
-MARK_PLAIN = b"pv-log plain    \n"   # input was read(): a torn tail was consumed
-MARK_TEE = b"pv-log tee      \n"     # tee mode: a torn tail is still in the pipe
-MARK_LINE = b"pv-log tee line \n"    # tee mode, current ends inside a long line
 
 
 def rotated_name(time_ns, suffix):
@@ -48,7 +44,7 @@ def is_rotated(name):
     return len(name) == ROTATED_LEN and name[0] == "@" and name[25] == "."
 
 
-class LogDir:
+class LogDir(CrashTail):
     """One open log directory.  ``opts`` holds -s/-n defaults and tee mode."""
 
     def __init__(self, name, retry, report, size=None, num=None):
@@ -58,8 +54,11 @@ class LogDir:
         self.defaults = (size or logconfig.DEFAULT_SIZE,
                          logconfig.DEFAULT_NUM if num is None else num)
         self.dirfd = self.lockfd = self.fd = None
+        self.mark = b""
         self.size = 0
+        self.dirid = self.inode = None      # (dev, ino) of the directory; current's inode
         self.midline = False      # current ends inside a line we are writing
+        self.spliced = False      # current is written by splice from stdin (journal.py)
         self.line_start = 0       # where in current that line began (0: before it)
         self.unclean = False      # current survived a crash: rotate it as .u
         self.deadline = None      # monotonic time of the t rotation
@@ -67,16 +66,20 @@ class LogDir:
         self.processor = None
 
     # -- opening and closing ------------------------------------------------
-    def open(self, tee):
+    def open(self, tee, mend=True):
+        """Lock, read config, open current; ``mend`` its tail now (else the
+        caller calls ``mend`` or ``settle`` once the journal has spoken)."""
         try:
             self.dirfd = self._open_dir()
         except OSError as exc:
             raise TempError("open", "log directory " + self.name, reason_of(exc)) from None
+        st = os.fstat(self.dirfd)
+        self.dirid = (st.st_dev, st.st_ino)
         try:
             self._lock()
             self.config = self._read_config()
-            mark = os.pread(self.lockfd, 64, 0)
-            self._open_current(mark, tee)
+            self.mark = os.pread(self.lockfd, 64, 0)
+            self._open_current()
         except BaseException:
             self.close(clean=False)
             raise
@@ -84,8 +87,9 @@ class LogDir:
             self.processor = Processor(self.name, self.dirfd, None, self.report)
         self.processor.dirfd = self.dirfd          # a HUP reopened the directory
         self.processor.command = self.config.processor
-        self.set_mark(MARK_LINE if self.midline else (MARK_TEE if tee else MARK_PLAIN))
         self.arm_timer()
+        if mend:
+            self.mend(tee)
 
     def _open_dir(self):
         """Open the directory, making its last component first if it is missing.
@@ -123,7 +127,7 @@ class LogDir:
             os.close(fd)
         return logconfig.parse(data, *self.defaults)
 
-    def _open_current(self, mark, tee):
+    def _open_current(self):
         try:
             st = os.stat(CURRENT, dir_fd=self.dirfd)
             self.unclean = self.unclean or (st.st_size > 0 and not st.st_mode & stat.S_IXUSR)
@@ -132,55 +136,8 @@ class LogDir:
         self.fd = os.open(CURRENT, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, MODE_CURRENT,
                           dir_fd=self.dirfd)
         os.fchmod(self.fd, MODE_CURRENT)
+        self.inode = os.fstat(self.fd).st_ino
         self.size = os.lseek(self.fd, 0, os.SEEK_END)
-        if self.size and os.pread(self.fd, 1, self.size - 1) != b"\n":
-            self._mend_tail(mark, tee)
-        elif not self.size and tee and mark.rstrip() == MARK_LINE.rstrip():
-            self.midline = True     # killed just after a rotation inside a long line
-
-    def _mend_tail(self, mark, tee):
-        """current ends without a newline: the last writer died mid-line.
-
-        After pv-log in tee mode the torn bytes were never taken from the pipe:
-        drop them, they come again whole.  Inside a long line (MARK_LINE) the
-        rest of that line is what the pipe holds next: continue it.  After any
-        other writer the torn bytes were consumed: keep them, end the line.
-        """
-        if self.midline:
-            return      # reopened (HUP) inside a long line: go on with it
-        mark = mark.rstrip()
-        if tee and mark == MARK_LINE.rstrip():
-            self.midline = True
-        elif tee and mark == MARK_TEE.rstrip():
-            self.size = self._last_newline() + 1
-            os.ftruncate(self.fd, self.size)
-            os.lseek(self.fd, self.size, os.SEEK_SET)
-        else:
-            self.size += os.write(self.fd, b"\n")
-
-    def _last_newline(self):
-        end = self.size
-        while end > 0:
-            start = max(0, end - 65536)
-            found = os.pread(self.fd, end - start, start).rfind(b"\n")
-            if found >= 0:
-                return start + found
-            end = start
-        return -1
-
-    def set_mark(self, mark):
-        """Record the writer's state in ``lock``; if even that fails, say nothing.
-
-        An empty lock reads as "another writer": the next pv-log then keeps a
-        torn tail and ends it with a newline, which loses nothing.
-        """
-        try:
-            os.pwrite(self.lockfd, mark, 0)
-        except OSError:
-            try:
-                os.ftruncate(self.lockfd, 0)
-            except OSError:
-                pass
 
     def close(self, clean=True):
         """Flush current to disk, mark it closed (0744), release the lock."""
@@ -266,6 +223,7 @@ class LogDir:
         os.close(self.fd)
         self.fd = None
         self.fd = self.retry("create", cur, self._new_current)
+        self.inode = os.fstat(self.fd).st_ino
         self.size, self.unclean, self.line_start = 0, False, 0
         self.remove_oldest()
         self.arm_timer()

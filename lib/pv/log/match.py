@@ -72,6 +72,9 @@ class Selector:
     ``render(data, stamp, cont)`` returns (bytes for the log file, bytes for
     stderr).  ``cont`` says the first line of ``data`` continues a line begun
     in an earlier chunk: its selection is remembered in ``self.selected``.
+    ``self.ends`` lists, for each whole line of the last output, where its
+    line ended in ``data`` (so the pump can cut the input where the output
+    must be cut).
     """
 
     def __init__(self, config, linemax):
@@ -80,18 +83,21 @@ class Selector:
         self.prefix = config.prefix
         self.linemax = linemax
         self.selected = True
+        self.ends = []
 
     def render(self, data, stamp, cont):
-        out, err = [], []
+        out, err, ends, at = [], [], [], 0
         lines = data.split(b"\n")
         last = len(lines) - 1
         for i, line in enumerate(lines):
             if i == last and not line:
                 break      # data ended with a newline
             nl = b"\n" if i < last else b""
+            at += len(line) + len(nl)
             if i == 0 and cont:
                 if self.selected:
                     out.append(line + nl)
+                    ends.append(at)
                 continue
             msg = line[:self.linemax]
             self.selected, to_err = decide(self.patterns, msg)
@@ -100,4 +106,6 @@ class Selector:
                 err.append(stamp + self.prefix + msg + dots + b"\n")
             if self.selected:
                 out.append(stamp + self.prefix + line + nl)
+                ends.append(at)
+        self.ends = ends
         return b"".join(out), b"".join(err)

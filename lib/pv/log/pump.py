@@ -11,19 +11,23 @@ unconsumed input holds the writer back meanwhile.  See pv-log(1).
 """
 
 import errno
-import os
 import select
 import signal
 import time
 
 from pv import timefmt
-from pv.log import match as logmatch
 from pv.diag import TempError, reason_of
-from pv.log.logdir import MARK_LINE, MARK_TEE, LogDir
+from pv.log.journal import Journal
+from pv.log.logdir import LogDir
+from pv.log.render import Renderer
 from pv.log.source import TeeSource, open_source
 from pv.log.waiter import Signals, Waiter
+from pv.log.writer import Writer
 
-PIECE = 64 << 10     # the most written twice when a kill falls between write and consume
+# Input written and consumed at a time: with the journal a kill repeats
+# nothing, so this is only a matter of speed.  Stamped, a 256 KiB piece walks
+# some 600 KiB of buffers through the cache: 64 KiB pieces measured faster.
+PIECE, PIECE_STAMPED = 256 << 10, 64 << 10
 STALL = 1.0          # seconds a partial line may wait in the pipe for its end
 BACKOFF_MIN, BACKOFF_MAX = 0.05, 1.0
 
@@ -40,19 +44,19 @@ class Abandon(Exception):
     """SIGTERM arrived while a write kept failing."""
 
 
-class Pump:
+class Pump(Writer):
     def __init__(self, names, opts, report, infd=0, errfd=2):
         self.opts = opts
         self.report = report
         self.infd, self.errfd = infd, errfd
-        self.stamper = timefmt.Stamper(opts.stamp)
-        self.table = opts.replace
+        self.renderer = Renderer(opts.stamp, opts.replace, opts.linemax)
+        self.piece = PIECE_STAMPED if opts.stamp != timefmt.NONE else PIECE
         self.dirs = [LogDir(n, self.retry, report, opts.size, opts.num) for n in names]
         self.stopping = self.hangup = False
         self.drain = 0
         self.stall_since = None
         self.signals = self.source = self.waiter = None
-        self.selectors = {}
+        self.journal = Journal()
         self.tee = False
 
     # -- life cycle ----------------------------------------------------------
@@ -62,7 +66,8 @@ class Pump:
         try:
             self.source = open_source(self.infd, self.opts.bufsize, self.opts.tee)
             self.tee = isinstance(self.source, TeeSource)
-            self.open_dirs()
+            self.open_dirs(mend=False)
+            self.open_journal(recover=True)
             self.waiter = Waiter(self.infd, self.source.edge, self.signals.rd)
             self._run_loop()
         finally:
@@ -71,6 +76,7 @@ class Pump:
                 self.waiter.close()
             if self.source:
                 self.source.close()
+            self.journal.close()
 
     def _run_loop(self):
         try:
@@ -83,11 +89,11 @@ class Pump:
             return
         self.finish(clean=True)
 
-    def open_dirs(self):
+    def open_dirs(self, mend=True):
         ok = False
         for d in self.dirs:
             try:
-                d.open(self.tee)
+                d.open(self.tee, mend)
                 ok = True
                 for line in d.config.unknown:
                     self.info("%s/config: ignoring line %r" % (d.name, line))
@@ -99,6 +105,19 @@ class Pump:
                             % (d.name, reason_of(exc)))
         if not ok:
             raise TempError("open", "any log directory", "no functional log directories")
+
+    def open_journal(self, recover=False):
+        """The journal (journal.py), in tee mode; after a kill, settle its piece."""
+        self.journal.close()
+        if self.tee:
+            self.journal = Journal.open(self.live(), len(self.dirs), self.infd)
+        if recover:
+            # Before any tail is mended: the journal knows better what it is.
+            done = self.journal.recover(self.live(), self.source)
+            if done:
+                self.info("journal: " + done)
+            for d in self.live() if not done else ():
+                d.mend(self.tee)
 
     def finish(self, clean):
         """At the end: end torn lines (EOF), wait for processors, close."""
@@ -125,8 +144,9 @@ class Pump:
             if data is None:
                 return
             if self.stopping and (not self.tee or self.drain <= 0):
-                if not self.tee and data:
-                    self.commit(data, close_line=True)
+                start = 0
+                while not self.tee and start < len(data):
+                    start += self.step(data, start, len(data), True)
                 return
             if self.take(data):
                 continue
@@ -144,19 +164,12 @@ class Pump:
         close = self.hangup and not self.source.full(cut)
         start = 0
         while start < cut:
-            # Write and consume PIECE bytes at a time (whole lines): a kill
-            # between the write and the consume then writes at most one
-            # piece twice, not the whole chunk.
             stop = cut
-            if cut - start > PIECE:
-                stop = data.rfind(b"\n", start, start + PIECE) + 1
+            if cut - start > self.piece:
+                stop = data.rfind(b"\n", start, start + self.piece) + 1
                 if stop <= start:
-                    stop = data.find(b"\n", start + PIECE, cut) + 1 or cut
-            piece = data if start == 0 and stop == len(data) else data[start:stop]
-            self.commit(piece, close_line=close and stop == cut)
-            self.source.consume(stop - start)
-            self.drain -= stop - start
-            start = stop
+                    stop = data.find(b"\n", start + self.piece, cut) + 1 or cut
+            start += self.step(data, start, stop, close and stop == cut)
         self.stall_since = None
         return True
 
@@ -208,69 +221,12 @@ class Pump:
         for d in self.live():
             d.close()
         self.open_dirs()
+        self.open_journal()
 
     def _rotate(self, d, inside_line=False):
         name = d.rotate(inside_line)
         if name:
             self.info("rotate: %s/%s" % (d.name, name))
-
-    # -- writing -------------------------------------------------------------
-    def commit(self, piece, close_line=False):
-        """Write ``piece`` (lines, maybe ending in a partial one) everywhere."""
-        if close_line and not piece.endswith(b"\n"):
-            piece += b"\n"
-        if self.table is not None:
-            piece = piece.translate(self.table)
-        stamp = self.stamper.stamp()
-        fresh = not piece.endswith(b"\n") and self.source.full(len(piece))
-        plain = {}
-        for d in self.live():
-            if d.config.plain():
-                if d.midline not in plain:
-                    plain[d.midline] = timefmt.stamp_chunk(piece, stamp, d.midline)
-                out, end = plain[d.midline]
-            else:
-                out, err = self._selector(d).render(piece, stamp, d.midline)
-                end = len(out)
-                self._to_stderr(err)
-            self._write_dir(d, out, end, fresh and not d.midline)
-
-    def _selector(self, d):
-        sel = self.selectors.get(d.name)
-        if sel is None or sel.config is not d.config:
-            sel = self.selectors[d.name] = logmatch.Selector(d.config, self.opts.linemax)
-        return sel
-
-    def _to_stderr(self, err):
-        if err:
-            try:
-                os.write(self.errfd, err)
-            except OSError:
-                pass
-
-    def _write_dir(self, d, out, end, fresh):
-        was_midline = d.midline
-        if fresh and d.size:
-            self._rotate(d)        # a line longer than the pipe starts a file
-        view, pos = memoryview(out), 0
-        while pos < end:
-            stop = d.cut(out, pos, end)
-            if stop is None:
-                self._rotate(d, inside_line=d.midline)
-                continue
-            before = d.size
-            self._write_all(d, view[pos:stop])
-            d.wrote(out, pos, stop, before)
-            pos = stop
-        if not d.midline and d.room() == 0:
-            self._rotate(d)
-        if self.tee and d.midline != was_midline:
-            d.set_mark(MARK_LINE if d.midline else MARK_TEE)
-
-    def _write_all(self, d, view):
-        while len(view):
-            done = self.retry("write", d.name + "/current", lambda v=view: d.write(v), d)
-            view = view[done:]
 
     def retry(self, verb, obj, fn, logdir=None):
         """fn() until it succeeds: report the first failure, back off, retry."""

@@ -10,6 +10,9 @@ ReadSource (anything else: a file, a tty, a socket, a pipe without tee):
 plain ``read(2)``.  Bytes read are gone from the input, so a SIGKILL loses
 what was read and not yet written.
 
+TeeSource.splice_to() consumes into a file instead of /dev/null: the journal
+(journal.py) keeps that file as a receipt of what was consumed.
+
 Both offer the same four calls: ``peek()`` -> the unconsumed bytes available
 now (b"" if none yet, None at end of input), ``fill()`` after the fd polled
 readable, ``consume(n)`` and ``full(n)`` (no room for more: a line this long
@@ -100,6 +103,25 @@ class TeeSource:
                     continue
                 done = len(os.read(self.fd, count))   # splice refused: read it away
             count -= done
+
+    def splice_to(self, fd, count, offset):
+        """Move up to ``count`` bytes from stdin into file ``fd`` at ``offset``
+        (None: at and advancing its file position).
+
+        One splice(2): what it returns is exactly what left the pipe and
+        landed in the file, even when a signal cuts it short (the kernel
+        takes from the pipe only what the file took).  0 on EINTR.
+        """
+        off = None if offset is None else ctypes.byref(ctypes.c_longlong(offset))
+        done = self.libc.splice(self.fd, None, fd, off, count, 0)
+        if done < 0:
+            err = ctypes.get_errno()
+            if err == errno.EINTR:
+                return 0
+            raise OSError(err, os.strerror(err))
+        if done == 0:
+            raise OSError(errno.EIO, "end of input inside a written piece")
+        return done
 
     def full(self, count):
         return count >= self.full_at
