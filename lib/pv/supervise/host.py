@@ -36,6 +36,10 @@ class Host:
         services ask: 1000 adoptions cost one scan."""
         raise NotImplementedError
 
+    def write_later(self, unit):
+        """Call ``unit.write_records()`` (guarded) at the end of this batch, once."""
+        raise NotImplementedError
+
     def base_environment(self):
         """The environment every run starts from (ours less the manager's
         variables), made once: read-only to the caller, who copies it."""

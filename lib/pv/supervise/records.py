@@ -2,7 +2,7 @@
 
 Part of ``unit.Unit`` (a mixin, split out by concern).  ``publish`` notes a
 change at once (the service and the host hear of it then) and writes it at
-the end of the loop's batch (``Loop.defer``), once, whatever the number of
+the end of the loop's batch (``Host.write_later``), once, whatever the number of
 steps the batch made: pv-scan starting or stopping 1,000 services reaches
 every process first and writes after, while the processes run.  The lock is
 held from before the first start, so nothing but this unit writes here.
@@ -66,7 +66,7 @@ class Records:
         """Write the records (if they changed) at the end of this batch, then
         ``event`` to the waiters in event/ (``c``: letters were read)."""
         if self._wake is None:
-            self.loop.defer(self.write_records)
+            self.host.write_later(self)
             self._wake = event
         elif event == b"s":
             self._wake = event

@@ -45,6 +45,7 @@ class Runner(Host):
         self.on_entry_gone = None      # pv-scan: called with an entry once all of it is gone
         self.child_nofile = None       # the soft RLIMIT_NOFILE to give services, if we raised ours
         self._base_env = None          # base_environment(), once made
+        self._to_write = []            # units whose records are due this batch (write_later)
         self.loop.on_signal(signal.SIGCHLD, self._on_sigchld)
         self.recorder = None           # the transition record (pv.events), once opened
         self.notifier = None
@@ -284,10 +285,21 @@ class Runner(Host):
         # Not from inside the unit's handling of its exit: from the loop, next.
         self.loop.call_later(0, self.exit_all)
 
+    def write_later(self, unit):
+        # One deferred call and one list per batch, not 1000 short-lived
+        # closures among a batch's long-lived objects (a fragmented heap).
+        if not self._to_write:
+            self.loop.defer(self._write_all)
+        self._to_write.append(unit)
+
+    def _write_all(self):
+        units, self._to_write = self._to_write, []
+        for unit in units:
+            unit.service.loop.guard(unit.write_records)()
+
     def base_environment(self):
         # Made once: copying os.environ (decoding every variable) at each of
-        # 1000 starts costs pv-scan a tenth of a second.  Nothing in pv
-        # changes os.environ once the supervisor runs.
+        # 1000 starts costs a tenth of a second; nothing in pv changes it.
         if self._base_env is None:
             from pv.supervise.knobs import base_environment
             self._base_env = base_environment()
