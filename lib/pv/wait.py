@@ -5,16 +5,18 @@ reading; the supervisor writes a byte to every FIFO there after each state
 change.  So a wait costs no CPU and reacts as soon as the status is written.
 A slow liveness check (every ``LIVENESS_SECS``) notices a supervisor that
 died without saying so.
+
+What it judges with (select, pv.status and the names of the states) is
+imported only once the letters are sent: pv-svc loads it while the
+supervisor reacts, not before (bench/README, "pv-svc -t -w up").
 """
 
 import os
-import select
 import time
 
-from pv import control, status
-from pv.diag import NotSupervised, PvError
-from pv.servicedir import EVENT_DIR, supervise_dir
-from pv.supervise.states import DOWN_PHASES, ENDED_PHASES, RUN_PHASES, Phase
+from pv import control
+from pv.diag import NotSupervised, PvError, TempError, reason_of
+from pv.servicedir import EVENT_DIR, PID_FILE, STATE_FILE, supervise_dir
 
 LIVENESS_SECS = 2.0
 RESERVED_FDS = 64          # descriptors kept free for everything but listeners
@@ -26,7 +28,9 @@ def reached(condition, state, runit, old_pid=0):
 
     Judged from pv's ``state`` record alone: it is one file, replaced whole,
     so it cannot be seen half-updated as the pair status+state could.
+    ``runit`` is not looked at (it may be None).
     """
+    from pv.supervise.states import DOWN_PHASES, ENDED_PHASES, RUN_PHASES, Phase
     word = state.state
     if condition in ("up", "ready"):
         if word not in RUN_PHASES or not state.pid or state.pid == old_pid:
@@ -93,12 +97,34 @@ class Listener:
 
 def read_records(service):
     """(State, RunitStatus) of ``service``; NotSupervised or TempError if unreadable."""
+    from pv import status
     return status.Reader().records(service)
 
 
 def parse_state(line):
     """The State of one ``state`` line; ValueError if it is not one JSON object."""
+    from pv import status
     return status.Reader().state(line)
+
+
+def read_state(service, reader):
+    """The State of ``service`` through the status.Reader ``reader``: one read
+    of ``state`` alone, all a wait judges by.  NotSupervised or TempError."""
+    from pv.status import STATE_MAX
+    try:
+        fd = os.open(supervise_dir(service) + os.sep + STATE_FILE, os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            line = os.read(fd, STATE_MAX)
+        finally:
+            os.close(fd)
+        end = line.find(b"\n")
+        return reader.state((line if end < 0 else line[:end]).decode("utf-8"))
+    except FileNotFoundError:
+        raise NotSupervised(service) from None
+    except OSError as exc:
+        raise TempError("read status of", service, reason_of(exc)) from None
+    except (ValueError, UnicodeDecodeError):
+        raise TempError("read status of", service, "bad format") from None
 
 
 def command(services, letters, condition=None, deadline=None, replace=False):
@@ -141,9 +167,16 @@ def command(services, letters, condition=None, deadline=None, replace=False):
 
 
 def _pid(service):
+    """The pid in runit's ``pid`` file (that of ``status``, as text), 0 if none:
+    read before the letters go, without loading pv.status."""
     try:
-        return read_records(service)[1].pid
-    except PvError:
+        fd = os.open(os.path.join(supervise_dir(service), PID_FILE), os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            text = os.read(fd, 32)
+        finally:
+            os.close(fd)
+        return int(text or 0)
+    except (OSError, ValueError):
         return 0
 
 
@@ -178,23 +211,26 @@ def wait_all(listeners, condition, deadline, old_pids):
     Returns [(service, PvError or None for a timeout)] for those that did not.
     poll(2), not select(2): a thousand listeners hold descriptors past 1024.
     Only the services whose FIFO was written are looked at again, so a wake
-    costs one service's records, not all of them; every service is looked
-    at every ``LIVENESS_SECS``, those without a FIFO with back-off.
+    costs one read of one service's ``state``; every service is looked at
+    (and asked whether it is still supervised) every ``LIVENESS_SECS``,
+    those without a FIFO with back-off.
     """
-    poller, by_fd = select.poll(), {}
+    import select
+    from pv import status
+    reader, poller, by_fd = status.Reader(), select.poll(), {}
     for listener in listeners:
         if listener.fd >= 0:
             poller.register(listener.fd, select.POLLIN)
             by_fd[listener.fd] = listener
     waiting, failed = dict.fromkeys(listeners), []
-    check, poll_delay = list(listeners), 0.01
+    check, woken, poll_delay = list(listeners), (), 0.01
     liveness = time.monotonic() + LIVENESS_SECS
     while True:
         for listener in check:
             if listener not in waiting:
                 continue
             try:
-                done = _reached_now(listener, condition, old_pids)
+                done = _reached_now(listener, condition, old_pids, reader, listener in woken)
             except PvError as exc:
                 failed.append((listener.service, exc))
                 done = True
@@ -212,28 +248,32 @@ def wait_all(listeners, condition, deadline, old_pids):
         if deadline is not None:
             timeout = min(timeout, deadline - now)
         events = poller.poll(max(0, int(timeout * 1000) + 1))
-        check = polled
+        check, woken = polled, set()
         for fd, _ in events:
             listener = by_fd[fd]
             listener.drain()
             listener.armed = True
             check.append(listener)
+            woken.add(listener)
         if polled:
             poll_delay = min(poll_delay * 2, 0.5)
         if time.monotonic() >= liveness:
-            check, liveness = list(waiting), time.monotonic() + LIVENESS_SECS
+            check, woken, liveness = list(waiting), (), time.monotonic() + LIVENESS_SECS
 
 
-def _reached_now(listener, condition, old_pids):
+def _reached_now(listener, condition, old_pids, reader, woken):
+    """Whether ``listener``'s service shows ``condition``.  ``woken``: its
+    supervisor has just written to the listener's FIFO, so it is alive and
+    need not be asked again (three system calls per wake)."""
     service = listener.service
-    if not control.is_supervised(service):
+    if not woken and not control.is_supervised(service):
         raise NotSupervised(service)
     if not listener.armed:
         return False
     try:
-        state, runit = read_records(service)
+        state = read_state(service, reader)
     except NotSupervised:
         # Locked and listening, but its first record is not written yet (it is
         # still looking for what a predecessor left running): not yet.
         return False
-    return reached(condition, state, runit, old_pids.get(service, 0))
+    return reached(condition, state, None, old_pids.get(service, 0))
