@@ -1,0 +1,53 @@
+"""pv-svc's wait: what it loads before the letters go, the old pid, a supervisor that dies."""
+
+import os
+import signal
+import subprocess
+import sys
+
+from support import SHORT_TIMEOUT, TOP, bin_path, wait_until
+
+from pv import wait
+
+LIB = os.path.join(TOP, "lib")
+SLEEP_RUN = "#!/bin/sh\nexec sleep 1000\n"
+# What a wait judges with: loaded only after the letters are sent.
+JUDGING = {"select", "pv.status", "pv.supervise.states", "struct", "_json"}
+
+
+def test_what_pv_svc_loads_before_sending_leaves_out_what_it_judges_with():
+    code = ("import sys; sys.path.insert(0, %r)\n"
+            "from pv.cmd import svc\n"
+            "svc.parse(['-t', '-w', 'up', 'S'])\n"
+            "from pv import control, wait\n"
+            "print(' '.join(sorted(%r & set(sys.modules))))\n" % (LIB, JUDGING))
+    out = subprocess.run([sys.executable, "-S", "-c", code], capture_output=True, text=True,
+                         timeout=SHORT_TIMEOUT)
+    assert (out.returncode, out.stdout, out.stderr) == (0, "\n", "")
+
+
+def test_the_old_pid_is_runits_pid_file(tmp_path):
+    service = str(tmp_path)
+    os.mkdir(os.path.join(service, "supervise"))
+    pid_file = os.path.join(service, "supervise", "pid")
+    assert wait._pid(service) == 0                  # no pid file: nothing to replace
+    for text, pid in (("4242\n", 4242), ("", 0), ("junk\n", 0)):
+        with open(pid_file, "w") as f:
+            f.write(text)
+        assert wait._pid(service) == pid, text
+
+
+def test_a_supervisor_killed_during_a_wait_is_noticed(procs, svdir):
+    s = svdir(run=SLEEP_RUN, down="")
+    runner = procs.pv_run(s)
+    waiter = procs.start([bin_path("pv-svc"), "-w", "up", "-T", "60000", s],
+                         stderr=subprocess.PIPE)
+    events = os.path.join(s, "supervise", "event")
+    wait_until(lambda: any(n.startswith("w%d." % waiter.pid) for n in os.listdir(events)),
+               what="pv-svc's listener")
+    os.kill(runner.pid, signal.SIGKILL)
+    runner.wait(SHORT_TIMEOUT)
+    # Not woken by a supervisor that is gone: its liveness check finds it.
+    _, err = waiter.communicate(timeout=wait.LIVENESS_SECS + SHORT_TIMEOUT)
+    assert waiter.returncode == 102
+    assert err == b"pv-svc: fatal: unable to control %s: supervisor not running\n" % s.encode()
