@@ -10,10 +10,9 @@ import stat
 
 from pv.diag import NotSupervised, TempError, reason_of
 from pv.servicedir import CONTROL_FIFO, OK_FIFO, supervise_dir
-from pv.signames import signal
 
 # Letters that only deliver a signal to the service's main process, by name
-# (pv.signames: the C module _signal, which costs nothing to import).
+# (numbers from pv.signames, loaded by letter_signal: pv-svc never needs them).
 SIGNAL_LETTERS = {
     "p": "SIGSTOP",
     "c": "SIGCONT",
@@ -36,6 +35,7 @@ SIGNAL_BY_NAME = {name[3:]: letter for letter, name in SIGNAL_LETTERS.items()}  
 
 def letter_signal(letter):
     """The signal number a signal letter delivers."""
+    from pv.signames import signal
     return getattr(signal, SIGNAL_LETTERS[letter])
 
 

@@ -13,6 +13,8 @@ LIB = os.path.join(TOP, "lib")
 SLEEP_RUN = "#!/bin/sh\nexec sleep 1000\n"
 # What a wait judges with: loaded only after the letters are sent.
 JUDGING = {"select", "pv.status", "pv.supervise.states", "struct", "_json"}
+# All of pv that pv-svc loads before it sends (pv.signames: the supervisor's).
+BEFORE_SENDING = "pv pv.cmd pv.cmd.svc pv.control pv.diag pv.servicedir pv.wait"
 
 
 def test_what_pv_svc_loads_before_sending_leaves_out_what_it_judges_with():
@@ -20,10 +22,12 @@ def test_what_pv_svc_loads_before_sending_leaves_out_what_it_judges_with():
             "from pv.cmd import svc\n"
             "svc.parse(['-t', '-w', 'up', 'S'])\n"
             "from pv import control, wait\n"
-            "print(' '.join(sorted(%r & set(sys.modules))))\n" % (LIB, JUDGING))
+            "print(' '.join(sorted(%r & set(sys.modules))))\n"
+            "print(' '.join(sorted(m for m in sys.modules if m.split('.')[0] == 'pv')))\n"
+            % (LIB, JUDGING))
     out = subprocess.run([sys.executable, "-S", "-c", code], capture_output=True, text=True,
                          timeout=SHORT_TIMEOUT)
-    assert (out.returncode, out.stdout, out.stderr) == (0, "\n", "")
+    assert (out.returncode, out.stdout, out.stderr) == (0, "\n" + BEFORE_SENDING + "\n", "")
 
 
 def test_the_old_pid_is_runits_pid_file(tmp_path):
