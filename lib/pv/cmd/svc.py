@@ -68,8 +68,7 @@ def main(argv=None):
     try:
         parsed = parse(argv)
     except diag.UsageError as exc:
-        sys.stderr.write("%s: usage: %s\n" % (PROG, exc.message()))
-        return diag.EXIT_USAGE
+        return diag.usage(PROG, exc.message())
     if parsed is None:
         sys.stdout.write(HELP)
         return diag.EXIT_OK
