@@ -84,6 +84,18 @@ def read(path, default=None):
         return default
 
 
+def total_size(paths):
+    """The bytes in ``paths`` now; a file renamed away meanwhile (a logger's
+    rotation moves current aside before it makes the next) counts as 0."""
+    total = 0
+    for path in paths:
+        try:
+            total += os.path.getsize(path)
+        except FileNotFoundError:
+            pass
+    return total
+
+
 def supervise_pid(service):
     text = read(os.path.join(service, "supervise", "pid"), "")
     return int(text) if text.strip() else 0

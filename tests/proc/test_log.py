@@ -353,7 +353,7 @@ def test_kill9_under_flood_loses_nothing(procs, tmp_path):
             " for i in range(s, min(s + 500, %d))))\n") % (count, count)
     writer = procs([sys.executable, "-c", code], stdout=w, stderr=None)
     def total():
-        return sum(os.path.getsize(p) for p in log_files(d) if os.path.exists(p))
+        return support.total_size(log_files(d))
 
     def progressed(start):
         return writer.poll() is not None or total() > start + 150_000

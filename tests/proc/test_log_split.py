@@ -93,7 +93,7 @@ def test_a_split_line_continues_after_a_kill_without_loss(procs, tmp_path):
     args = [sys.executable, PVLOG, "-s", "200000", "-n", "1000", str(d)]
 
     def written():
-        return sum(os.path.getsize(p) for p in log_files(str(d)) if os.path.exists(p))
+        return support.total_size(log_files(str(d)))
     first = procs.start(args, stdin=r)
     support.wait_until(lambda: written() > 500_000 or source.poll() is not None,
                        timeout=TIMEOUT, what="pv-log to write half a megabyte")
@@ -134,7 +134,7 @@ def test_a_kill_under_a_flood_repeats_nothing(procs, tmp_path):
     args = [sys.executable, PVLOG, str(d)]
 
     def written():
-        return sum(os.path.getsize(p) for p in log_files(str(d)) if os.path.exists(p))
+        return support.total_size(log_files(str(d)))
     for _ in range(kills):
         logger = procs.start(args, stdin=r)
         start = written()
