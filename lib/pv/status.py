@@ -232,19 +232,32 @@ class Reader:
 
     def records(self, service):
         """(State, RunitStatus) of ``service``; NotSupervised or TempError if unreadable."""
-        base = service + _SUPERVISE_SLASH       # os.path.join costs more than the read
+        state = self.state_of(service)
         try:
-            line = _read(base + STATE_FILE, STATE_MAX)
-            runit = _read(base + STATUS_FILE, STATUS_SIZE + 1)
-            end = line.find(b"\n")
-            state = self.state((line if end < 0 else line[:end]).decode("utf-8"))
+            runit = _read(service + _SUPERVISE_SLASH + STATUS_FILE, STATUS_SIZE + 1)
             return state, RunitStatus.unpack(runit)
-        except FileNotFoundError:
-            raise NotSupervised(service) from None
-        except OSError as exc:
-            raise TempError("read status of", service, reason_of(exc)) from None
-        except (ValueError, UnicodeDecodeError):
-            raise TempError("read status of", service, "bad format") from None
+        except (OSError, ValueError) as exc:
+            raise _unreadable(service, exc) from None
+
+    def state_of(self, service):
+        """The State of ``service`` from one read of ``state`` alone (all a
+        wait judges by); NotSupervised or TempError if unreadable."""
+        try:
+            # concatenation: os.path.join costs more than the read
+            line = _read(service + _SUPERVISE_SLASH + STATE_FILE, STATE_MAX)
+            end = line.find(b"\n")
+            return self.state((line if end < 0 else line[:end]).decode("utf-8"))
+        except (OSError, ValueError) as exc:    # UnicodeDecodeError is a ValueError
+            raise _unreadable(service, exc) from None
+
+
+def _unreadable(service, exc):
+    """The error a failed read of ``service``'s records stands for."""
+    if isinstance(exc, FileNotFoundError):
+        return NotSupervised(service)
+    if isinstance(exc, OSError):
+        return TempError("read status of", service, reason_of(exc))
+    return TempError("read status of", service, "bad format")
 
 
 def _read(path, limit):

@@ -15,8 +15,8 @@ import os
 import time
 
 from pv import control
-from pv.diag import NotSupervised, PvError, TempError, reason_of
-from pv.servicedir import EVENT_DIR, PID_FILE, STATE_FILE, supervise_dir
+from pv.diag import NotSupervised, PvError
+from pv.servicedir import EVENT_DIR, PID_FILE, supervise_dir
 
 LIVENESS_SECS = 2.0
 RESERVED_FDS = 64          # descriptors kept free for everything but listeners
@@ -105,26 +105,6 @@ def parse_state(line):
     """The State of one ``state`` line; ValueError if it is not one JSON object."""
     from pv import status
     return status.Reader().state(line)
-
-
-def read_state(service, reader):
-    """The State of ``service`` through the status.Reader ``reader``: one read
-    of ``state`` alone, all a wait judges by.  NotSupervised or TempError."""
-    from pv.status import STATE_MAX
-    try:
-        fd = os.open(supervise_dir(service) + os.sep + STATE_FILE, os.O_RDONLY | os.O_CLOEXEC)
-        try:
-            line = os.read(fd, STATE_MAX)
-        finally:
-            os.close(fd)
-        end = line.find(b"\n")
-        return reader.state((line if end < 0 else line[:end]).decode("utf-8"))
-    except FileNotFoundError:
-        raise NotSupervised(service) from None
-    except OSError as exc:
-        raise TempError("read status of", service, reason_of(exc)) from None
-    except (ValueError, UnicodeDecodeError):
-        raise TempError("read status of", service, "bad format") from None
 
 
 def command(services, letters, condition=None, deadline=None, replace=False):
@@ -271,7 +251,7 @@ def _reached_now(listener, condition, old_pids, reader, woken):
     if not listener.armed:
         return False
     try:
-        state = read_state(service, reader)
+        state = reader.state_of(service)
     except NotSupervised:
         # Locked and listening, but its first record is not written yet (it is
         # still looking for what a predecessor left running): not yet.
