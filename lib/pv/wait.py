@@ -49,8 +49,9 @@ CONDITIONS = ("up", "ready", "down", "finished")
 class Listener:
     """A FIFO in ``S/supervise/event/``, open for reading until ``close()``.
 
-    With ``after_command``, the first check waits for the supervisor's first
-    event: the letters just sent are read before the state is judged.
+    With ``after_command``, nothing is judged until the supervisor writes
+    ``c``: the letters just sent were read, and the records of the batch that
+    read them are written (an ``s`` before it may be an earlier batch's).
     Without ``use_fd`` (past the descriptor budget) or where no FIFO can be
     made, the listener holds no descriptor and its service is polled.
     """
@@ -77,9 +78,14 @@ class Listener:
             self.armed = True
 
     def drain(self):
+        """Read what the supervisor wrote; armed once it says ``c`` (the
+        letters were read, and the records of that batch are written)."""
         try:
-            while os.read(self.fd, 512):
-                pass
+            while True:
+                got = os.read(self.fd, 512)
+                if not got:
+                    return
+                self.armed = self.armed or b"c" in got
         except (BlockingIOError, InterruptedError):
             pass
 
@@ -232,7 +238,6 @@ def wait_all(listeners, condition, deadline, old_pids):
         for fd, _ in events:
             listener = by_fd[fd]
             listener.drain()
-            listener.armed = True
             check.append(listener)
             woken.add(listener)
         if polled:

@@ -5,7 +5,7 @@ import signal
 import subprocess
 import sys
 
-from support import SHORT_TIMEOUT, TOP, bin_path, wait_until
+from support import SHORT_TIMEOUT, TOP, bin_path, wait_pid, wait_until
 
 from pv import wait
 
@@ -55,3 +55,50 @@ def test_a_supervisor_killed_during_a_wait_is_noticed(procs, svdir):
     _, err = waiter.communicate(timeout=wait.LIVENESS_SECS + SHORT_TIMEOUT)
     assert waiter.returncode == 102
     assert err == b"pv-svc: fatal: unable to control %s: supervisor not running\n" % s.encode()
+
+
+def _poke(path, data):
+    fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK)
+    try:
+        os.write(fd, data)
+    finally:
+        os.close(fd)
+
+
+def test_a_waiter_that_sent_letters_judges_only_after_c(tmp_path):
+    service = str(tmp_path)
+    os.makedirs(os.path.join(service, "supervise", "event"))
+    listener = wait.Listener(service, after_command=True)
+    try:
+        _poke(listener.path, b"s")      # a turn that ended before the letters were read
+        listener.drain()
+        assert not listener.armed
+        _poke(listener.path, b"sc")
+        listener.drain()
+        assert listener.armed
+    finally:
+        listener.close()
+
+
+def test_the_turn_that_reads_letters_says_c_even_when_the_records_changed(procs, svdir):
+    s = svdir(run=SLEEP_RUN)
+    procs.pv_run(s)
+    wait_pid(s)
+    fifo = os.path.join(s, "supervise", "event", "wtest")
+    os.mkfifo(fifo, 0o600)
+    fd = os.open(fifo, os.O_RDWR | os.O_NONBLOCK)
+    try:
+        with open(os.path.join(s, "supervise", "control"), "wb", buffering=0) as control:
+            control.write(b"t")         # TERM: the records change in that same turn
+        got = b""
+        while b"c" not in got and wait_until(lambda: _readable(fd), what="an event"):
+            got += os.read(fd, 512)
+        assert b"s" in got and b"c" in got
+    finally:
+        os.close(fd)
+        os.unlink(fifo)
+
+
+def _readable(fd):
+    import select
+    return bool(select.select([fd], [], [], 0)[0])

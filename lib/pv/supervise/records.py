@@ -64,12 +64,15 @@ class Records:
 
     def wake(self, event):
         """Write the records (if they changed) at the end of this batch, then
-        ``event`` to the waiters in event/ (``c``: letters were read)."""
+        ``event`` to the waiters in event/ (``s``: the records changed, ``c``:
+        letters were read).  Both may go at once: a waiter that sent letters
+        judges only after a ``c``, since an ``s`` alone may come from a batch
+        that ran before its letters were read."""
         if self._wake is None:
             self.host.write_later(self)
             self._wake = event
-        elif event == b"s":
-            self._wake = event
+        elif event not in self._wake:
+            self._wake += event
 
     def write_records(self):
         """The deferred write: the records, control and ok the first time, then
