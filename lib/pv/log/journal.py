@@ -181,7 +181,8 @@ class Journal:
 
     def _rest(self, source, fd, off, end):
         """Direct: the rest of the piece into current; on an error it stays
-        in the pipe (it is not written anywhere else)."""
+        in the pipe and is written again (the other directories, which hold
+        the whole piece already, then hold it twice: a repeat, not a loss)."""
         while off < end:
             try:
                 off += source.splice_to(fd, end - off, off)
