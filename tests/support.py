@@ -96,6 +96,21 @@ def total_size(paths):
     return total
 
 
+def write_conf(tmp, text, **more):
+    """``text`` % (``more`` and tmp=``tmp``) written as TMP/supervisord.conf; its path."""
+    conf = os.path.join(str(tmp), "supervisord.conf")
+    with open(conf, "w") as f:
+        f.write(text % dict(more, tmp=tmp))
+    return conf
+
+
+def pv_import(conf, scan):
+    """``pv-ctl import CONF --into SCAN``, which must succeed."""
+    out = subprocess.run([sys.executable, bin_path("pv-ctl"), "import", conf, "--into", scan],
+                         stderr=subprocess.PIPE, universal_newlines=True, timeout=30)
+    assert out.returncode == 0, out.stderr
+
+
 def supervise_pid(service):
     text = read(os.path.join(service, "supervise", "pid"), "")
     return int(text) if text.strip() else 0

@@ -15,7 +15,7 @@ import sys
 import time
 
 import pytest
-from support import LONG_TIMEOUT, bin_path, wait_until
+from support import LONG_TIMEOUT, bin_path, pv_import, wait_until, write_conf
 
 HEADER = """\
 [unix_http_server]
@@ -63,19 +63,6 @@ command=sleep 100%%(process_num)d
 numprocs=2
 stdout_logfile=%(tmp)s/worker.log
 """
-
-
-def write_conf(tmp, text, **more):
-    conf = os.path.join(tmp, "supervisord.conf")
-    with open(conf, "w") as f:
-        f.write(text % dict(more, tmp=tmp))
-    return conf
-
-
-def pv_import(conf, scan):
-    out = subprocess.run([sys.executable, bin_path("pv-ctl"), "import", conf, "--into", scan],
-                         stderr=subprocess.PIPE, universal_newlines=True, timeout=30)
-    assert out.returncode == 0, out.stderr
 
 
 def supervisor_tools():

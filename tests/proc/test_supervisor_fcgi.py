@@ -5,7 +5,7 @@ import socket
 import subprocess
 import sys
 
-from support import SHORT_TIMEOUT, bin_path, wait_pid, wait_until
+from support import SHORT_TIMEOUT, pv_import, wait_pid, wait_until
 
 # Accepts on fd 0, as a FastCGI application does; answers with its pid.
 SERVER = """\
@@ -50,9 +50,7 @@ def imported(tmp_path, url):
     with open(conf, "w") as f:
         f.write(CONF % {"url": url, "python": sys.executable, "server": server})
     scan = str(tmp_path / "service")
-    out = subprocess.run([sys.executable, bin_path("pv-ctl"), "import", conf, "--into", scan],
-                         stderr=subprocess.PIPE, universal_newlines=True, timeout=30)
-    assert out.returncode == 0, out.stderr
+    pv_import(conf, scan)
     return scan
 
 

@@ -9,9 +9,9 @@ clients (priority 20) stop before the server (priority 10) gets its signal.
 import os
 import signal
 import subprocess
-import sys
 
-from support import LONG_TIMEOUT, SHORT_TIMEOUT, bin_path, read, state, wait_until
+from support import LONG_TIMEOUT, SHORT_TIMEOUT, pv_import, read, state, wait_until, \
+    write_conf
 
 STACK = """\
 [supervisord]
@@ -35,13 +35,9 @@ stdout_logfile=NONE
 
 
 def test_clients_wait_for_a_slow_server_and_stop_before_it(procs, tmp_path):
-    conf = str(tmp_path / "supervisord.conf")
-    with open(conf, "w") as f:
-        f.write(STACK % {"tmp": tmp_path})
+    conf = write_conf(tmp_path, STACK)
     scan = str(tmp_path / "service")
-    out = subprocess.run([sys.executable, bin_path("pv-ctl"), "import", conf, "--into", scan],
-                         stderr=subprocess.PIPE, universal_newlines=True, timeout=30)
-    assert out.returncode == 0, out.stderr
+    pv_import(conf, scan)
     proc = procs.pv_scan(scan, stderr=subprocess.DEVNULL)
     clients = [os.path.join(scan, "client", "instance", str(k)) for k in range(4)]
     for path in clients + [os.path.join(scan, "xserver")]:

@@ -2,9 +2,8 @@
 
 import os
 import subprocess
-import sys
 
-from support import LONG_TIMEOUT, bin_path, read, state, wait_until
+from support import LONG_TIMEOUT, pv_import, read, state, wait_until, write_conf
 
 CONF = """\
 [program:ticker]
@@ -27,13 +26,9 @@ stderr_logfile=%(tmp)s/split.err
 
 
 def test_startsecs_zero_autorestart_false_and_stderr_log(procs, tmp_path):
-    conf = str(tmp_path / "supervisord.conf")
-    with open(conf, "w") as f:
-        f.write(CONF % {"tmp": tmp_path})
+    conf = write_conf(tmp_path, CONF)
     scan = str(tmp_path / "service")
-    out = subprocess.run([sys.executable, bin_path("pv-ctl"), "import", conf, "--into", scan],
-                         stderr=subprocess.PIPE, universal_newlines=True, timeout=30)
-    assert out.returncode == 0, out.stderr
+    pv_import(conf, scan)
     procs.pv_scan(scan, stderr=subprocess.DEVNULL)
     ticker, oneshot = os.path.join(scan, "ticker"), os.path.join(scan, "oneshot")
     # startsecs=0: no run is a failed start; it comes back each time, never fatal

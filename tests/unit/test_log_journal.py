@@ -98,12 +98,19 @@ def again(paths, run, r):
     return Run(paths, r)
 
 
-# -- the journal kind: the receipt is the journal file ----------------------------
-def test_written_not_consumed_is_consumed_without_writing(tmp_path, pipe):
+def in_flight(tmp_path, pipe, written=PIECE):
+    """A run with PIECE named in the journal and ``written`` of it in current:
+    where a kill between the write and the consume leaves things."""
     paths, run = start(tmp_path, pipe)
     d = run.dirs[0]
     assert run.journal.begin([(d, len(PIECE))], len(PIECE))
-    d.write(PIECE)                                  # killed here: nothing consumed
+    d.write(written)
+    return paths, run, d
+
+
+# -- the journal kind: the receipt is the journal file ----------------------------
+def test_written_not_consumed_is_consumed_without_writing(tmp_path, pipe):
+    paths, run, d = in_flight(tmp_path, pipe)   # killed here: nothing consumed
     run = again(paths, run, pipe[0])
     assert "consumed %d" % len(PIECE) in run.recover()
     assert current(paths[0]) == b"old line\n" + PIECE
@@ -112,10 +119,7 @@ def test_written_not_consumed_is_consumed_without_writing(tmp_path, pipe):
 
 
 def test_partly_consumed_piece_is_consumed_to_its_end(tmp_path, pipe):
-    paths, run = start(tmp_path, pipe)
-    d = run.dirs[0]
-    run.journal.begin([(d, len(PIECE))], len(PIECE))
-    d.write(PIECE)
+    paths, run, d = in_flight(tmp_path, pipe)
     moved = run.source.splice_to(run.journal.fd, 100, run.journal.next)   # cut short
     assert moved == 100
     run = again(paths, run, pipe[0])
@@ -126,10 +130,7 @@ def test_partly_consumed_piece_is_consumed_to_its_end(tmp_path, pipe):
 
 
 def test_write_cut_short_is_cut_back_and_written_once(tmp_path, pipe):
-    paths, run = start(tmp_path, pipe)
-    d = run.dirs[0]
-    run.journal.begin([(d, len(PIECE))], len(PIECE))
-    d.write(PIECE[:333])                            # a torn line at the end
+    paths, run, d = in_flight(tmp_path, pipe, PIECE[:333])   # a torn line at the end
     run = again(paths, run, pipe[0])
     assert "cut current back" in run.recover()
     assert current(paths[0]) == b"old line\n"
@@ -139,10 +140,7 @@ def test_write_cut_short_is_cut_back_and_written_once(tmp_path, pipe):
 
 
 def test_other_inode_repeats_never_loses(tmp_path, pipe):
-    paths, run = start(tmp_path, pipe)
-    d = run.dirs[0]
-    run.journal.begin([(d, len(PIECE))], len(PIECE))
-    d.write(PIECE)
+    paths, run, d = in_flight(tmp_path, pipe)
     run.close()
     os.rename(paths[0] / "current", paths[0] / "@elsewhere")  # someone rotated it
     (paths[0] / "current").write_bytes(b"x" * 9 + PIECE)     # even at the same size
@@ -153,10 +151,7 @@ def test_other_inode_repeats_never_loses(tmp_path, pipe):
 
 
 def test_another_pipe_or_a_torn_header_repeats(tmp_path, pipe):
-    paths, run = start(tmp_path, pipe)
-    d = run.dirs[0]
-    run.journal.begin([(d, len(PIECE))], len(PIECE))
-    d.write(PIECE)
+    paths, run, d = in_flight(tmp_path, pipe)
     run.close()
     with open(paths[0] / "journal", "r+b") as f:
         f.seek(40)
