@@ -40,3 +40,15 @@ def scan(tmp_path):
     d = tmp_path / "service"
     d.mkdir()
     return str(d)
+
+
+@pytest.fixture
+def open_dir():
+    """A temporary directory other users (uid 65534) can enter: tmp_path's
+    parents are root's, mode 0700."""
+    import shutil
+    import tempfile
+    path = tempfile.mkdtemp(prefix="pv-open-")
+    os.chmod(path, 0o755)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)

@@ -145,17 +145,6 @@ def test_mainpid_of_a_double_forked_daemon_is_followed(procs, svdir):
     wait_until(lambda: not alive(daemon), what="the daemon to be taken down")
 
 
-@pytest.fixture
-def open_dir():
-    """A directory under /tmp that uid 65534 can traverse (tmp_path's parents are 0700)."""
-    import shutil
-    import tempfile
-    path = tempfile.mkdtemp(prefix="pv-harden-")
-    os.chmod(path, 0o755)
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
-
-
 @pytest.mark.skipif(os.geteuid() != 0 or not os.access("/usr/bin/python3", os.X_OK),
                     reason="switching user needs root and a system python3")
 def test_sd_notify_with_user_hears_the_run_and_no_one_else(procs, open_dir):

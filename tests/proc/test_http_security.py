@@ -4,12 +4,10 @@ import base64
 import http.client
 import json
 import os
-import shutil
 import socket
 import stat
 import subprocess
 import sys
-import tempfile
 import time
 
 import pytest
@@ -59,15 +57,6 @@ def request(conn, method, path, body=None, headers=None):
     conn.request(method, path, body=body, headers=headers or {})
     r = conn.getresponse()
     return r.status, r.read()
-
-
-@pytest.fixture
-def open_dir():
-    """A temporary directory other users can enter (tmp_path is root's 0700)."""
-    path = tempfile.mkdtemp(prefix="pv-http-")
-    os.chmod(path, 0o755)
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
 
 
 def test_unix_socket_is_0600_by_default(procs, tmp_path):
