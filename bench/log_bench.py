@@ -56,12 +56,17 @@ def make_input(path, megabytes):
     return count
 
 
-def run_one(argv, input_path, dirname):
-    """(seconds, peak RSS in KiB) of one logger run on ``input_path``."""
+def fresh_logdir(dirname):
+    """An empty log directory with the bench's rotation config."""
     shutil.rmtree(dirname, ignore_errors=True)
     os.mkdir(dirname)
     with open(os.path.join(dirname, "config"), "w") as cfg:
         cfg.write("s%d\nn%d\n" % (SIZE, KEEP))
+
+
+def run_one(argv, input_path, dirname):
+    """(seconds, peak RSS in KiB) of one logger run on ``input_path``."""
+    fresh_logdir(dirname)
     start = time.monotonic()
     if argv is None:
         with open(os.path.join(dirname, "current"), "wb") as out:
@@ -164,10 +169,7 @@ def _bench(args, work):
 
 def cpu_one(argv, input_path, dirname):
     """(wall seconds, CPU seconds of the logger) of one run on ``input_path``."""
-    shutil.rmtree(dirname, ignore_errors=True)
-    os.mkdir(dirname)
-    with open(os.path.join(dirname, "config"), "w") as cfg:
-        cfg.write("s%d\nn%d\n" % (SIZE, KEEP))
+    fresh_logdir(dirname)
     start = time.monotonic()
     with open(input_path, "rb") as feed:
         # The file itself would make stdin a file, not a pipe: cat feeds a pipe.
