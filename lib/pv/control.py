@@ -5,11 +5,12 @@ supervisor's side of the FIFOs lives in ``pv.supervise.supervisedir``.
 """
 
 import errno
-import os
-import stat
+import posix        # not os, nor stat: pv-svc loads neither before sending (pv.layout)
 
 from pv.diag import NotSupervised, TempError, reason_of
-from pv.servicedir import CONTROL_FIFO, OK_FIFO, supervise_dir
+from pv.layout import CONTROL_FIFO, OK_FIFO, join, supervise_dir
+
+_S_IFMT, _S_IFIFO = 0o170000, 0o010000      # stat.S_ISFIFO's test, the same on every Unix
 
 # Letters that only deliver a signal to the service's main process, by name
 # (numbers from pv.signames, loaded by letter_signal: pv-svc never needs them).
@@ -48,7 +49,7 @@ def open_reader_fifo(path, obj, verb="control", absent="supervisor not running")
     success); TempError(verb, obj) otherwise.
     """
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
+        fd = posix.open(path, posix.O_WRONLY | posix.O_NONBLOCK | getattr(posix, "O_NOFOLLOW", 0))
     except OSError as exc:
         # ENXIO: a FIFO nobody reads, i.e. no supervisor; ENOENT: never supervised.
         if exc.errno in (errno.ENXIO, errno.ENOENT, errno.ENOTDIR):
@@ -57,33 +58,33 @@ def open_reader_fifo(path, obj, verb="control", absent="supervisor not running")
             raise NotSupervised(obj, _not_a_fifo(path)) from None
         raise TempError(verb, obj, reason_of(exc)) from None
     try:
-        is_fifo = stat.S_ISFIFO(os.fstat(fd).st_mode)
+        is_fifo = posix.fstat(fd).st_mode & _S_IFMT == _S_IFIFO
     except OSError:
         is_fifo = False
     if not is_fifo:
-        os.close(fd)
+        posix.close(fd)
         raise NotSupervised(obj, _not_a_fifo(path))
     return fd
 
 
 def _not_a_fifo(path):
-    return "%s is not a FIFO" % os.path.join(*path.split(os.sep)[-2:])
+    return "%s is not a FIFO" % "/".join(path.split("/")[-2:])
 
 
 def write_letters(path, letters, obj, verb="control", absent="supervisor not running"):
     """Write ``letters`` to the FIFO ``path`` in one write (see open_reader_fifo)."""
     fd = open_reader_fifo(path, obj, verb, absent)
     try:
-        os.write(fd, letters.encode("ascii"))
+        posix.write(fd, letters.encode("ascii"))
     except OSError as exc:
         # EAGAIN: the reader is alive but not reading (hung); say so.
         raise TempError(verb, obj, reason_of(exc)) from None
     finally:
-        os.close(fd)
+        posix.close(fd)
 
 
 def _open_nonblocking_writer(service, name):
-    return open_reader_fifo(os.path.join(supervise_dir(service), name), service)
+    return open_reader_fifo(join(supervise_dir(service), name), service)
 
 
 def is_supervised(service):
@@ -92,7 +93,7 @@ def is_supervised(service):
         fd = _open_nonblocking_writer(service, OK_FIFO)
     except NotSupervised:
         return False
-    os.close(fd)
+    posix.close(fd)
     return True
 
 
@@ -101,4 +102,4 @@ def send(service, letters):
 
     Raises NotSupervised when nobody supervises it, TempError otherwise.
     """
-    write_letters(os.path.join(supervise_dir(service), CONTROL_FIFO), letters, service)
+    write_letters(join(supervise_dir(service), CONTROL_FIFO), letters, service)

@@ -4,8 +4,8 @@ The library raises; only pv.cmd.* prints and exits.  Messages follow the
 daemontools grammar: ``PROG: fatal: unable to VERB OBJECT: REASON``.
 """
 
-import os
 import sys
+from posix import strerror     # not os: pv-svc sends its letters without it (pv.layout)
 
 EXIT_OK = 0
 EXIT_NO = 1            # a check that answered "no"
@@ -63,7 +63,7 @@ class NotSupervised(PvError):
 
 def reason_of(exc):
     """The REASON part for an OSError: its strerror, never str(exc)."""
-    return exc.strerror or os.strerror(exc.errno or 0) or "unknown error"
+    return exc.strerror or strerror(exc.errno or 0) or "unknown error"
 
 
 def printable(text):

@@ -1,7 +1,8 @@
 """The service-directory contract: file names, knob files, and their parsing.
 
 Every on-disk name pv uses lives here, so pv-servicedir(5) can be checked
-against one place.  Knob readers raise ``KnobError`` for bad content; the
+against one place -- but for the files inside supervise/, which are
+pv.layout's (what a client opens, loaded without this module).  Knob readers raise ``KnobError`` for bad content; the
 supervisor reports it and falls back to the default.
 """
 
@@ -18,16 +19,7 @@ LOG = "log"
 LOG_ERR = "log-stderr"
 ENVDIR = "env"
 CHECK = "check"
-SUPERVISE = "supervise"
-
-LOCK_FILE = "lock"
-CONTROL_FIFO = "control"
-OK_FIFO = "ok"
-STATUS_FILE = "status"
-STAT_FILE = "stat"
-PID_FILE = "pid"
-STATE_FILE = "state"
-EVENT_DIR = "event"
+# The names inside supervise/ are pv.layout's.
 
 # pv-scan's own entries in a scan directory D (dot names: never a service).
 SCAN_DIR = ".pv-scan"        # D/.pv-scan/
@@ -96,11 +88,32 @@ def open_regular(path):
     return os.fdopen(fd, "rb")
 
 
+def read_regular(path, limit=1 << 20):
+    """At most ``limit`` bytes of the regular file ``path``; OSError as for
+    ``open_regular``.  No file object: the supervisor reads ``run`` and its
+    knobs at every start, and a buffered reader costs as much as the read."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise OSError(errno.EINVAL, "not a regular file", path)
+        parts, size, ask = [], 0, min(limit, info.st_size + 1)   # +1: one read sees the end
+        while size < limit:
+            part = os.read(fd, min(ask, limit - size))
+            parts.append(part)
+            size += len(part)
+            if len(part) < ask:     # a regular file reads short only at its end
+                break
+            ask = 1 << 16
+        return b"".join(parts)
+    finally:
+        os.close(fd)
+
+
 def read_text(path, limit=1 << 20):
     """At most ``limit`` bytes of the regular file ``path`` as text; None if absent."""
     try:
-        with open_regular(path) as f:
-            return f.read(limit).decode("utf-8", "replace")
+        return read_regular(path, limit).decode("utf-8", "replace")
     except FileNotFoundError:
         return None
 
@@ -166,8 +179,7 @@ def read_envdir(path):
     for name in names:
         if name.startswith(".") or "=" in name:
             continue
-        with open_regular(os.path.join(path, name)) as f:
-            data = f.read(65536)
+        data = read_regular(os.path.join(path, name), 65536)
         if not data:
             changes[name] = None
             continue
@@ -220,11 +232,6 @@ def normally_up(service):
     return not os.path.exists(os.path.join(service, DOWN))
 
 
-def supervise_dir(service):
-    """``service/supervise``, followed if it is a symlink."""
-    return os.path.join(service, SUPERVISE)
-
-
 def config_digest(service, present=None):
     """A short digest of the service's configuration files and env/, as hex.
 
@@ -246,8 +253,7 @@ def config_digest(service, present=None):
         data = b"\0absent"
         if present is None or name in present or name.startswith(ENVDIR + "/"):
             try:
-                with open_regular(os.path.join(service, name)) as f:
-                    data = f.read(1 << 20)
+                data = read_regular(os.path.join(service, name))
             except OSError:
                 pass
         digest = zlib.crc32(name.encode() + b"\0" + data + b"\0", digest)

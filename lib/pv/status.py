@@ -6,12 +6,11 @@ files; ``state`` is pv's own, one line of JSON.  Every file is written to a
 temporary name and renamed, so a reader never sees half a record.
 """
 
-import os
-import struct
+import posix        # not os (nor struct): pv-svc judges its wait without them (pv.layout)
 
 from pv import tai64n
 from pv.diag import NotSupervised, TempError, reason_of
-from pv.servicedir import PID_FILE, STAT_FILE, STATE_FILE, STATUS_FILE, SUPERVISE
+from pv.layout import PID_FILE, STAT_FILE, STATE_FILE, STATUS_FILE, SUPERVISE, join
 
 # runit's status byte 19: 0 down, 1 run, 2 finish.
 RUNIT_DOWN, RUNIT_RUN, RUNIT_FINISH = 0, 1, 2
@@ -19,7 +18,6 @@ RUNIT_DOWN, RUNIT_RUN, RUNIT_FINISH = 0, 1, 2
 STATUS_SIZE = 20
 STATE_MAX = 65536          # a state line is a few hundred bytes
 _SUPERVISE_SLASH = "/" + SUPERVISE + "/"
-_TAIL = struct.Struct("<LBBBB")   # pid (little-endian), paused, want, term, state
 _RUNIT_WORD = {RUNIT_DOWN: "down", RUNIT_RUN: "run", RUNIT_FINISH: "finish"}
 
 
@@ -43,15 +41,17 @@ class RunitStatus:
     def pack(self):
         head = tai64n.from_time_ns(self.changed_ns)
         want = ord("u") if self.want_up else ord("d")
-        tail = _TAIL.pack(self.pid, int(self.paused), want, int(self.got_term), self.state)
-        return head + tail
+        # Then the pid (little-endian, 4 bytes), paused, want, term, state.
+        tail = bytes((int(self.paused), want, int(self.got_term), self.state))
+        return head + self.pid.to_bytes(4, "little") + tail
 
     @classmethod
     def unpack(cls, data):
         if len(data) != STATUS_SIZE:
             raise ValueError("status is %d bytes, not %d" % (len(data), STATUS_SIZE))
         secs, nano = tai64n.unpack(data)
-        pid, paused, want, term, state = _TAIL.unpack_from(data, 12)
+        pid = int.from_bytes(data[12:16], "little")
+        paused, want, term, state = data[16:20]
         return cls(secs * 1_000_000_000 + nano, pid, bool(paused),
                    want == ord("u"), bool(term), state)
 
@@ -135,14 +135,14 @@ class State:
 
 def write_atomic(directory, name, data):
     """Write ``directory/name`` by temp file and rename."""
-    path = os.path.join(directory, name)
+    path = join(directory, name)
     temp = path + ".new"
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    fd = posix.open(temp, posix.O_WRONLY | posix.O_CREAT | posix.O_TRUNC, 0o644)
     try:
-        os.write(fd, data)
+        posix.write(fd, data)
     finally:
-        os.close(fd)
-    os.replace(temp, path)
+        posix.close(fd)
+    posix.rename(temp, path)      # os.replace's call on POSIX
 
 
 def records(runit, state):
@@ -171,13 +171,13 @@ def write_all(supervise_dir, runit, state, last=None):
 
 def read_status(supervise_dir):
     """The RunitStatus in ``supervise_dir``; OSError or ValueError if unreadable."""
-    with open(os.path.join(supervise_dir, STATUS_FILE), "rb") as f:
+    with open(join(supervise_dir, STATUS_FILE), "rb") as f:
         return RunitStatus.unpack(f.read(STATUS_SIZE + 1))
 
 
 def read_state(supervise_dir):
     """pv's State in ``supervise_dir``; OSError or ValueError if unreadable."""
-    with open(os.path.join(supervise_dir, STATE_FILE), encoding="utf-8") as f:
+    with open(join(supervise_dir, STATE_FILE), encoding="utf-8") as f:
         return State.from_json(f.readline())
 
 
@@ -196,7 +196,7 @@ class Reader:
     """Reads the records of services, one after another, as cheaply as Python can.
 
     ``pv-ctl status`` over 1,000 services reads 2,000 records.  Each is one
-    os.open and one os.read (a file object costs more than the read), and a
+    open(2) and one read(2) (a file object costs more than the read), and a
     state line goes through the json package's C scanner (``_json``: the
     json package itself would load ``re``), made once per Reader.  Where
     there is no ``_json``, pv.jsonline serves, 100 times slower.
@@ -261,8 +261,8 @@ def _unreadable(service, exc):
 
 
 def _read(path, limit):
-    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    fd = posix.open(path, posix.O_RDONLY | posix.O_CLOEXEC)
     try:
-        return os.read(fd, limit)
+        return posix.read(fd, limit)
     finally:
-        os.close(fd)
+        posix.close(fd)

@@ -11,12 +11,12 @@ imported only once the letters are sent: pv-svc loads it while the
 supervisor reacts, not before (bench/README, "pv-svc -t -w up").
 """
 
-import os
+import posix        # not os, which pv-svc does not load before sending (pv.layout)
 import time
 
 from pv import control
 from pv.diag import NotSupervised, PvError
-from pv.servicedir import EVENT_DIR, PID_FILE, supervise_dir
+from pv.layout import EVENT_DIR, PID_FILE, join, supervise_dir
 
 LIVENESS_SECS = 2.0
 RESERVED_FDS = 64          # descriptors kept free for everything but listeners
@@ -59,18 +59,18 @@ class Listener:
     def __init__(self, service, after_command=False, use_fd=True):
         self.service = service
         self.armed = not after_command
-        directory = os.path.join(supervise_dir(service), EVENT_DIR)
-        self.path = os.path.join(directory, "w%d.%d" % (os.getpid(), time.monotonic_ns()))
+        directory = join(supervise_dir(service), EVENT_DIR)
+        self.path = join(directory, "w%d.%d" % (posix.getpid(), time.monotonic_ns()))
         self.fd = -1
         if not use_fd:
             self.path, self.armed = None, True
             return
         try:
-            os.mkfifo(self.path, 0o600)
+            posix.mkfifo(self.path, 0o600)
             # Read and write in one descriptor: a FIFO with a writer of our
             # own never reads as EOF (always "readable") once the supervisor's
             # writer has closed it.  One descriptor per service, not two.
-            self.fd = os.open(self.path, os.O_RDWR | os.O_NONBLOCK)
+            self.fd = posix.open(self.path, posix.O_RDWR | posix.O_NONBLOCK)
         except OSError:
             # No event directory we may use (an older supervisor, or another
             # user's service): fall back to polling with back-off.
@@ -82,7 +82,7 @@ class Listener:
         letters were read, and the records of that batch are written)."""
         try:
             while True:
-                got = os.read(self.fd, 512)
+                got = posix.read(self.fd, 512)
                 if not got:
                     return
                 self.armed = self.armed or b"c" in got
@@ -91,11 +91,11 @@ class Listener:
 
     def close(self):
         if self.fd >= 0:
-            os.close(self.fd)
+            posix.close(self.fd)
         self.fd = -1
         if self.path is not None:
             try:
-                os.unlink(self.path)
+                posix.unlink(self.path)
             except OSError:
                 pass
             self.path = None
@@ -156,11 +156,11 @@ def _pid(service):
     """The pid in runit's ``pid`` file (that of ``status``, as text), 0 if none:
     read before the letters go, without loading pv.status."""
     try:
-        fd = os.open(os.path.join(supervise_dir(service), PID_FILE), os.O_RDONLY | os.O_CLOEXEC)
+        fd = posix.open(join(supervise_dir(service), PID_FILE), posix.O_RDONLY | posix.O_CLOEXEC)
         try:
-            text = os.read(fd, 32)
+            text = posix.read(fd, 32)
         finally:
-            os.close(fd)
+            posix.close(fd)
         return int(text or 0)
     except (OSError, ValueError):
         return 0
@@ -203,6 +203,7 @@ def wait_all(listeners, condition, deadline, old_pids):
     """
     import select
     from pv import status
+    from pv.supervise import states  # noqa: F401 - for reached(), loaded while the supervisor works
     reader, poller, by_fd = status.Reader(), select.poll(), {}
     for listener in listeners:
         if listener.fd >= 0:

@@ -14,20 +14,38 @@ SLEEP_RUN = "#!/bin/sh\nexec sleep 1000\n"
 # What a wait judges with: loaded only after the letters are sent.
 JUDGING = {"select", "pv.status", "pv.supervise.states", "struct", "_json"}
 # All of pv that pv-svc loads before it sends (pv.signames: the supervisor's).
-BEFORE_SENDING = "pv pv.cmd pv.cmd.svc pv.control pv.diag pv.servicedir pv.wait"
+BEFORE_SENDING = "pv pv.cmd pv.cmd.svc pv.control pv.diag pv.layout pv.wait"
 
 
 def test_what_pv_svc_loads_before_sending_leaves_out_what_it_judges_with():
     code = ("import sys; sys.path.insert(0, %r)\n"
+            "had_os = 'os' in sys.modules\n"
             "from pv.cmd import svc\n"
             "svc.parse(['-t', '-w', 'up', 'S'])\n"
             "from pv import control, wait\n"
             "print(' '.join(sorted(%r & set(sys.modules))))\n"
             "print(' '.join(sorted(m for m in sys.modules if m.split('.')[0] == 'pv')))\n"
+            "print(had_os or 'os' not in sys.modules)\n"
             % (LIB, JUDGING))
     out = subprocess.run([sys.executable, "-S", "-c", code], capture_output=True, text=True,
                          timeout=SHORT_TIMEOUT)
-    assert (out.returncode, out.stdout, out.stderr) == (0, "\n" + BEFORE_SENDING + "\n", "")
+    assert (out.returncode, out.stdout, out.stderr) == (0, "\n" + BEFORE_SENDING + "\nTrue\n", "")
+
+
+def test_pv_svc_finds_its_lib_through_symlinks(tmp_path):
+    """bin/pv-svc finds ../lib without os.path.realpath: linked by name, and
+    through a linked directory (a relative link, followed by the kernel)."""
+    os.symlink(bin_path("pv-svc"), str(tmp_path / "pv-svc"))
+    os.symlink(os.path.relpath(os.path.dirname(bin_path("pv-svc")), str(tmp_path)),
+               str(tmp_path / "bin"))
+    for path in (tmp_path / "pv-svc", tmp_path / "bin" / "pv-svc"):
+        out = subprocess.run([str(path), "--help"], capture_output=True, text=True,
+                             timeout=SHORT_TIMEOUT)
+        assert (out.returncode, out.stdout.split("\n")[0], out.stderr) == (
+            0, "usage: pv-svc [-udopchaiq12tkx] [-w up|ready|down|finished] [-T ms] DIR...", ""), path
+    out = subprocess.run(["./pv-svc", "--help"], capture_output=True, text=True,
+                         timeout=SHORT_TIMEOUT, cwd=str(tmp_path / "bin"))
+    assert out.returncode == 0, out.stderr
 
 
 def test_the_old_pid_is_runits_pid_file(tmp_path):

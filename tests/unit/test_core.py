@@ -6,7 +6,7 @@ import struct
 
 import pytest
 
-from pv import servicedir, tai64n
+from pv import layout, servicedir, tai64n
 from pv.supervise import policy
 from pv.supervise import procs
 from pv.supervise.states import RUNIT_STATE, Phase, shown
@@ -145,7 +145,7 @@ def test_knob_readers(tmp_path):
     (tmp_path / "restart").write_text("sometimes\n")
     with pytest.raises(servicedir.KnobError):
         servicedir.read_restart(s)
-    assert os.path.basename(servicedir.supervise_dir(s)) == "supervise"
+    assert os.path.basename(layout.supervise_dir(s)) == "supervise"
 
 
 def test_waiting_is_neither_down_nor_finished_for_waits():

@@ -14,7 +14,7 @@ from pv import control
 from pv.ctl import names as ctl_names
 from pv.ctl import status as ctl_status
 from pv.ctl import tail as ctl_tail
-from pv.servicedir import STATE_FILE, STATUS_FILE, supervise_dir
+from pv.layout import STATE_FILE, STATUS_FILE, supervise_dir
 from pv.status import Reader
 
 # Supervisor's process states (supervisor/states.py), by name.

@@ -22,7 +22,7 @@ import time
 
 from pv import status
 from pv.diag import TempError, reason_of
-from pv.servicedir import CONTROL_FIFO, EVENT_DIR, LOCK_FILE, OK_FIFO, supervise_dir
+from pv.layout import CONTROL_FIFO, EVENT_DIR, LOCK_FILE, OK_FIFO, supervise_dir
 
 EVENT_DIR_MODE = 0o1733   # anyone may add a FIFO to wait on; only the owner lists
 STALE_EVENT_SECS = 60.0   # a FIFO nobody has read for this long belongs to a dead waiter
