@@ -36,6 +36,12 @@ class Host:
         services ask: 1000 adoptions cost one scan."""
         raise NotImplementedError
 
+    def start_of(self, pid, told):
+        """The start of ``pid`` as /proc/PID/stat gives it (0: gone): ``told``,
+        the clock's word at its spawn (spawn.Child.start, or None), once the
+        clock has been seen to agree with /proc; else from /proc."""
+        raise NotImplementedError
+
     def write_later(self, unit):
         """Call ``unit.write_records()`` (guarded) at the end of this batch, once."""
         raise NotImplementedError

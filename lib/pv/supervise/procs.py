@@ -8,6 +8,7 @@ their environment.  One scan of /proc answers all three.
 
 import errno
 import os
+import time
 
 
 class Proc:
@@ -21,6 +22,9 @@ class Proc:
         self.zombie = zombie
 
 PR_SET_CHILD_SUBREAPER = 36
+# The kernel gives a process's start as nanoseconds of CLOCK_BOOTTIME divided
+# down (rounded down) to ticks of USER_HZ, sysconf's SC_CLK_TCK.
+_NS_PER_TICK = 10 ** 9 // os.sysconf("SC_CLK_TCK")
 
 
 def become_subreaper():
@@ -56,6 +60,15 @@ def reap():
         if pid == 0:
             return
         yield pid, status
+
+
+def boot_ticks():
+    """Now, in the unit of /proc/PID/stat's start time (clock ticks of
+    CLOCK_BOOTTIME); None where there is no such clock."""
+    try:
+        return time.clock_gettime_ns(time.CLOCK_BOOTTIME) // _NS_PER_TICK
+    except (AttributeError, OSError):
+        return None
 
 
 def parse_stat(data):

@@ -19,7 +19,6 @@ import time
 
 from pv.diag import PvError
 from pv.status import RunitStatus, State
-from pv.supervise import procs
 from pv.supervise.states import LIVE_PHASES, RUNIT_STATE, Phase, Want, shown
 
 RETRY_FIRST_SECS = 0.1    # records that could not be written: again after this, doubling
@@ -82,10 +81,11 @@ class Records:
             return      # released: another supervisor may hold the lock now
         record = self.record
         if record.pid != self._start_pid:
-            # Read here, once the batch of starts is over: /proc of a process
+            # Asked here, once the batch of starts is over: /proc of a process
             # that is still in its exec is slow to read.
-            proc = procs.read_proc(record.pid) if record.pid else None
-            record.pid_start = proc.start if proc else 0
+            run = self.run
+            told = run.start if run is not None and run.pid == record.pid else None
+            record.pid_start = self.host.start_of(record.pid, told) if record.pid else 0
             self._start_pid = record.pid
         failure = None
         if not self.sv.listening:

@@ -14,10 +14,8 @@ from pv.events.hook import Recorder, exit_status_code
 from pv.supervise import procs
 from pv.supervise.host import Host
 from pv.supervise.loop import Loop
+from pv.supervise.marks import Marks
 from pv.supervise.states import Event, Phase
-
-ENVIRON_BUFFER = 1 << 16     # most environments fit; longer ones are read whole
-
 
 class Runner(Host):
     """The host (host.Host) of pv-run and of pv-scan."""
@@ -35,17 +33,18 @@ class Runner(Host):
         self._said = set()             # needs problems already reported
         self._needs = None             # the Needs graph, rebuilt when the set changes
         self._waiting = set()          # services waiting for what they need
+        self._cleaning = set()         # units in Phase.CLEANUP: a reaped child may free them
         self._in_stop_pass = self._stop_again = False
         self._unstopped = None         # at shutdown: the services not told to stop yet
         self._priorities = {}          # path -> priority, read once at shutdown
         self._notify_pending = False
         self._table, self._table_iteration = {}, -1
-        self._marks = None             # (markers, {marker: pids}) during one batch
-        self._expected = set()         # markers of services about to be added (expect)
+        self.marks = Marks(self.loop, self._markers)
         self.on_entry_gone = None      # pv-scan: called with an entry once all of it is gone
         self.child_nofile = None       # the soft RLIMIT_NOFILE to give services, if we raised ours
         self._base_env = None          # base_environment(), once made
         self._to_write = []            # units whose records are due this batch (write_later)
+        self._clock_agrees = None      # whether spawn.Child.start matches /proc: seen once
         self.loop.on_signal(signal.SIGCHLD, self._on_sigchld)
         self.recorder = None           # the transition record (pv.events), once opened
         self.notifier = None
@@ -71,28 +70,13 @@ class Runner(Host):
         return self._table
 
     def marked(self, marker):
-        if self._marks is None or marker not in self._marks[0]:
-            # Only our own services' markers are kept (another supervisor's
-            # thousands of services must not cost this one memory), and only
-            # until the batch is over.
-            wanted = {unit.marker for service in self.services for unit in service.units()}
-            wanted.add(marker)
-            wanted.update(self._expected)
-            if self._marks is None:
-                self.loop.call_later(0, self._forget_marks)
-            self._marks = (wanted, _marker_index(wanted))
-        return set(self._marks[1].get(marker, ()))
-
-    def _forget_marks(self):
-        self._marks = None
+        return self.marks.marked(marker)
 
     def expect(self, paths):
-        """pv-scan is about to add services for ``paths`` one by one: their
-        markers join the first index of marked processes made, so that 1000
-        services begun one after the other cost one scan of /proc, not 1000.
-        Called again with () once they are added."""
-        prefix = servicedir.MARKER_VAR + "="
-        self._expected = {(prefix + path).encode() for path in paths}
+        self.marks.expect(paths)
+
+    def _markers(self):
+        return {unit.marker for service in self.services for unit in service.units()}
 
     def _on_sigchld(self, signum):
         for pid, status in procs.reap():
@@ -100,10 +84,8 @@ class Runner(Host):
             if callback is not None:
                 callback(status)
             # else: an orphan we adopted as subreaper (or PID 1) is now reaped
-        for service in list(self.services):
-            for unit in service.units():
-                if unit.phase == Phase.CLEANUP:    # the only phase recheck looks at
-                    service.loop.guard(unit.recheck)()
+        for unit in list(self._cleaning):    # the only phase recheck looks at
+            unit.service.loop.guard(unit.recheck)()
 
     # --- services ---------------------------------------------------------
     def add(self, entry):
@@ -130,6 +112,7 @@ class Runner(Host):
             if not self.exiting:    # at shutdown the graph only shrinks: keep it
                 self._needs = None
         self._waiting.discard(service)
+        self._cleaning.difference_update(service.units())
         if service.entry.gone and self.on_entry_gone is not None:
             self.on_entry_gone(service.entry)
         if not self.services and (self.exiting or self.stop_when_empty):
@@ -274,6 +257,10 @@ class Runner(Host):
 
     def record(self, unit, old, event, new, effects):
         """One step of ``unit``'s table, before its effects (pv-events(5))."""
+        if (old == Phase.CLEANUP) != (new == Phase.CLEANUP):
+            # Kept here, the one place every step passes: each SIGCHLD then
+            # looks at these units, not at every unit of 1000 services.
+            (self._cleaning.add if new == Phase.CLEANUP else self._cleaning.discard)(unit)
         if self.recorder is not None:
             self.recorder.step(unit, old, event, new, effects)
 
@@ -284,6 +271,17 @@ class Runner(Host):
         self.exit_code = code
         # Not from inside the unit's handling of its exit: from the loop, next.
         self.loop.call_later(0, self.exit_all)
+
+    def start_of(self, pid, told):
+        if told is not None and self._clock_agrees:
+            return told
+        proc = procs.read_proc(pid)
+        start = proc.start if proc is not None else 0
+        if told is not None and proc is not None and self._clock_agrees is None:
+            # Checked on the first child: a kernel that stamps its processes
+            # otherwise keeps every record to /proc's word.
+            self._clock_agrees = start == told
+        return start
 
     def write_later(self, unit):
         # One deferred call and one list per batch, not 1000 short-lived
@@ -316,34 +314,4 @@ class Runner(Host):
             self.recorder.close()
             self.recorder = None
         self.loop.close()
-
-
-def _marker_index(wanted):
-    """{marker: {pids whose environment holds it}} for each of ``wanted``
-    (b"PV_SERVICE=DIR"): each environment read once, whatever the number of
-    services asking, and no process table built (a zombie's is empty)."""
-    prefix = (servicedir.MARKER_VAR + "=").encode()
-    index = {}
-    try:
-        names = os.listdir("/proc")
-    except OSError:
-        return index
-    # One buffer for all: a bytes object per process would leave pv-scan's
-    # heap fragmented for good after one scan of a busy system.
-    buf = bytearray(ENVIRON_BUFFER)
-    for name in names:
-        if not name.isdigit():
-            continue
-        try:
-            with open("/proc/%s/environ" % name, "rb", buffering=0) as f:
-                size = f.readinto(buf)
-                if buf.find(prefix, 0, size) < 0 and size < len(buf):
-                    continue
-                env = bytes(buf[:size]) + (f.read() if size == len(buf) else b"")
-        except OSError:
-            continue
-        for entry in env.split(b"\0"):
-            if entry in wanted:
-                index.setdefault(entry, set()).add(int(name))
-    return index
 
