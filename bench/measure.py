@@ -201,12 +201,17 @@ def respawn_run(cls, root):
         peer.stop()
 
 
+# How often a new pid is looked for: a 1 ms poll rounded every restart up
+# by up to a millisecond, a tenth of what is measured.
+PID_POLL_SECS = 0.0001
+
+
 def new_pid_after(work, name, action):
     """Seconds from calling ``action`` until it returned and ``name`` runs as a new pid."""
     old = read_pid(work, name)
     begin = time.monotonic()
     action()
-    ok = wait_until(lambda: runs_anew(work, name, old), 15, 0.001)
+    ok = wait_until(lambda: runs_anew(work, name, old), 15, PID_POLL_SECS)
     return time.monotonic() - begin if ok else None
 
 
