@@ -5,6 +5,7 @@ Each function starts its own peer instance(s) in a fresh directory under
 None, with the reason in ``FAILURES`` and on stderr.
 """
 
+import itertools
 import os
 import sys
 import tempfile
@@ -289,6 +290,47 @@ def pickup_run(cls, root, reps):
         peer.stop()
 
 
-def floor_times(reps):
-    """Wall times of the bare interpreter's start, as pv's commands find it."""
-    return [timed(FLOOR_ARGV) for _ in range(reps)]
+QUIET_SECS = 0.02     # between two timed commands, once the last one's run has settled
+
+
+def settle(work, name=None):
+    """Before the next timed command: the run just restarted as ``name`` is
+    past its exec of sleep (SERVICE_RUN), and a short pause for the rest.
+    Otherwise the next command shares the CPUs with that run's start (1-2
+    ms of a shell here), and which command follows which shifts a ratio."""
+    if name is not None:
+        wait_until(lambda: procfs.comm(read_pid(work, name)) == "sleep", 5, PID_POLL_SECS)
+    time.sleep(QUIET_SECS)
+
+
+def walls_run(root, reps):
+    """pv's command walls and the interpreter's floor, ``reps`` of each taken
+    in turns (a rotating order) on one pv-scan of OPS_SERVICES services:
+    {label: [seconds]}.  A ratio of the two is only as good as their sharing
+    the machine's state: taken apart, a handful of cold runs of one side
+    (after the memory rows' 1000 services) against warm runs of the other
+    made the ratio swing by 0.3-0.5."""
+    work = make_work(root, "pv-walls")
+    names = add_services(work, OPS_SERVICES)
+    peer, up = started(peers.Pv, work, OPS_SERVICES)
+    result = {}
+    try:
+        if up is None:
+            return result
+        time.sleep(SETTLE_SECS)
+        spare = itertools.cycle(names[:-1])     # each restart on the one restarted longest ago
+        steps = {"floor": (None, FLOOR_ARGV),
+                 "pv-ctl status NAME": (None, peer.status_argv([names[-1]])),
+                 "pv-svc -t -w up": (1, None),
+                 "pv-ctl restart NAME": (0, None)}
+        order = list(steps)
+        for rep in range(reps):
+            for label in order[rep % len(order):] + order[:rep % len(order)]:
+                which, argv = steps[label]
+                name = next(spare) if which is not None else None
+                took = timed(argv) if name is None else restart_time(peer, work, name, which)
+                result.setdefault(label, []).append(took)
+                settle(work, name)
+        return result
+    finally:
+        peer.stop()

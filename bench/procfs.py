@@ -23,6 +23,15 @@ def _stat_fields(pid):
     return text[text.rindex(")") + 2:].split()
 
 
+def comm(pid):
+    """The command name of ``pid``, or None if it is gone."""
+    try:
+        with open("/proc/%d/comm" % pid) as f:
+            return f.read().rstrip("\n")
+    except (OSError, TypeError):
+        return None
+
+
 def processes():
     """pid -> (ppid, comm) of every process."""
     table = {}

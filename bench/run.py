@@ -23,8 +23,8 @@ import tempfile
 import measure
 import peers
 import procfs
-from measure import (FAILURES, FLOOR_ARGV, IDLE_SERVICES, OPS_SERVICES, floor_times, idle_run,
-                     ops_run, pickup_run, progress, respawn_run, scale_run)
+from measure import (FAILURES, FLOOR_ARGV, IDLE_SERVICES, OPS_SERVICES, idle_run, ops_run,
+                     pickup_run, progress, respawn_run, scale_run, walls_run)
 
 
 # --- the table -----------------------------------------------------------------------------
@@ -59,7 +59,7 @@ class Bench:
         self.args, self.root, self.classes = args, root, classes
         self.names = [c.name for c in classes]
         self.rows = []
-        self.floor, self.walls = None, []
+        self.floor, self.walls, self.wall_reps = None, [], 0
 
     def row(self, label, fmt, values):
         self.rows.append((label, values, fmt))
@@ -114,13 +114,21 @@ class Bench:
             self.row("  same, pv-svc -t -w up for pv", "%.1f", alt)
         self.row("status cmd, 1 service, ms", "%.1f", pick("status1"))
         self.row("status cmd, %d services, ms" % OPS_SERVICES, "%.1f", pick("status50"))
-        if "pv" in got:
-            progress("python3 -I -S -c pass x %d" % (4 * self.args.reps))
-            self.floor = median(floor_times(4 * self.args.reps)) * 1000
-            svc = median(got["pv"].get("pv-svc -t -w up", []))
-            self.walls = [("pv-ctl status NAME", pick("status1")["pv"], 2.0),
-                          ("pv-svc -t -w up -> new pid", None if svc is None else svc * 1000, 1.5),
-                          ("pv-ctl restart NAME -> new pid", pick("restart")["pv"], None)]
+
+    def walls(self):
+        """pv's commands against the interpreter's floor, taken in turns."""
+        if peers.Pv not in self.classes:
+            return
+        reps = 10 * self.args.reps     # short runs, and the ratio is noisy: many
+        progress("pv: command walls and %s, in turns x %d" % (" ".join(FLOOR_ARGV), reps))
+        got = walls_run(self.root, reps)
+        if not got.get("floor"):
+            return
+        self.floor, self.wall_reps = median(got["floor"]) * 1000, reps
+        pick = lambda key: median(got[key]) * 1000 if got.get(key) else None
+        self.walls = [("pv-ctl status NAME", pick("pv-ctl status NAME"), 2.0),
+                      ("pv-svc -t -w up -> new pid", pick("pv-svc -t -w up"), 1.5),
+                      ("pv-ctl restart NAME -> new pid", pick("pv-ctl restart NAME"), None)]
 
     def pickup(self):
         got = {}
@@ -133,8 +141,9 @@ class Bench:
         """pv's commands as multiples of the interpreter's own start, same run."""
         if self.floor is None:
             return
-        print("\ncommand walls against the interpreter's floor (%s: %.1f ms, this run):"
-              % (" ".join(FLOOR_ARGV), self.floor))
+        print("\ncommand walls against the interpreter's floor (%s: %.1f ms; the two"
+              " in turns, %d runs of each, this run):"
+              % (" ".join(FLOOR_ARGV), self.floor, self.wall_reps))
         for label, value, goal in self.walls:
             if value is None:
                 continue
@@ -252,6 +261,7 @@ def run(args, root):
     bench.idle()
     bench.respawn()
     bench.ops()
+    bench.walls()
     bench.pickup()
     bench.up_down()
     print("\n".join(head))

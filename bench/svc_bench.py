@@ -101,10 +101,13 @@ def main():
             for label in order[rep % len(order):] + order[:rep % len(order)]:
                 if label == "floor":
                     results[label].append(floor())
+                    measure.settle(None)
                     continue
                 client, server = pairs[label]
                 work, served = names[server]
-                results[label].append(restart(trees[client], work, served[spare % args.n]))
+                name = served[spare % args.n]
+                results[label].append(restart(trees[client], work, name))
+                measure.settle(work, name)
                 spare += 1
         report(results)
     finally:
