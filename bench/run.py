@@ -115,7 +115,7 @@ class Bench:
         self.row("status cmd, 1 service, ms", "%.1f", pick("status1"))
         self.row("status cmd, %d services, ms" % OPS_SERVICES, "%.1f", pick("status50"))
 
-    def walls(self):
+    def command_walls(self):
         """pv's commands against the interpreter's floor, taken in turns."""
         if peers.Pv not in self.classes:
             return
@@ -125,7 +125,7 @@ class Bench:
         if not got.get("floor"):
             return
         self.floor, self.wall_reps = median(got["floor"]) * 1000, reps
-        pick = lambda key: median(got[key]) * 1000 if got.get(key) else None
+        pick = lambda key: None if median(got.get(key, [])) is None else median(got[key]) * 1000
         self.walls = [("pv-ctl status NAME", pick("pv-ctl status NAME"), 2.0),
                       ("pv-svc -t -w up -> new pid", pick("pv-svc -t -w up"), 1.5),
                       ("pv-ctl restart NAME -> new pid", pick("pv-ctl restart NAME"), None)]
@@ -261,7 +261,7 @@ def run(args, root):
     bench.idle()
     bench.respawn()
     bench.ops()
-    bench.walls()
+    bench.command_walls()
     bench.pickup()
     bench.up_down()
     print("\n".join(head))

@@ -6,6 +6,8 @@ pv-svc can send its letters having loaded neither os nor the knob parsers:
 step by step").  Nothing here imports more than ``posix``'s own names.
 """
 
+from posix import fspath
+
 SUPERVISE = "supervise"
 
 LOCK_FILE = "lock"
@@ -20,6 +22,7 @@ EVENT_DIR = "event"
 
 def join(directory, name):
     """os.path.join for one relative ``name``, without the os module."""
+    directory = fspath(directory)
     if not directory or directory.endswith("/"):
         return directory + name
     return directory + "/" + name

@@ -2,8 +2,9 @@
 
 Every on-disk name pv uses lives here, so pv-servicedir(5) can be checked
 against one place -- but for the files inside supervise/, which are
-pv.layout's (what a client opens, loaded without this module).  Knob readers raise ``KnobError`` for bad content; the
-supervisor reports it and falls back to the default.
+pv.layout's (what a client opens, loaded without this module).  Knob
+readers raise ``KnobError`` for bad content; the supervisor reports it and
+falls back to the default.
 """
 
 import errno
@@ -91,19 +92,20 @@ def open_regular(path):
 def read_regular(path, limit=1 << 20):
     """At most ``limit`` bytes of the regular file ``path``; OSError as for
     ``open_regular``.  No file object: the supervisor reads ``run`` and its
-    knobs at every start, and a buffered reader costs as much as the read."""
+    knobs at every start, and a buffered reader costs as much as the reads
+    (here one of fstat's size, and the one that finds the end)."""
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             raise OSError(errno.EINVAL, "not a regular file", path)
-        parts, size, ask = [], 0, min(limit, info.st_size + 1)   # +1: one read sees the end
+        parts, size, ask = [], 0, min(limit, info.st_size) or 1
         while size < limit:
             part = os.read(fd, min(ask, limit - size))
+            if not part:
+                break
             parts.append(part)
             size += len(part)
-            if len(part) < ask:     # a regular file reads short only at its end
-                break
             ask = 1 << 16
         return b"".join(parts)
     finally:

@@ -17,6 +17,9 @@ from pv.supervise.loop import Loop
 from pv.supervise.marks import Marks
 from pv.supervise.states import Event, Phase
 
+CLOCK_CHECKS = 3     # children whose clock-told start /proc confirms before it is trusted
+
+
 class Runner(Host):
     """The host (host.Host) of pv-run and of pv-scan."""
 
@@ -44,7 +47,7 @@ class Runner(Host):
         self.child_nofile = None       # the soft RLIMIT_NOFILE to give services, if we raised ours
         self._base_env = None          # base_environment(), once made
         self._to_write = []            # units whose records are due this batch (write_later)
-        self._clock_agrees = None      # whether spawn.Child.start matches /proc: seen once
+        self._clock_checks = 0         # spawn.Child.start seen to match /proc so far; -1: it did not
         self.loop.on_signal(signal.SIGCHLD, self._on_sigchld)
         self.recorder = None           # the transition record (pv.events), once opened
         self.notifier = None
@@ -273,14 +276,14 @@ class Runner(Host):
         self.loop.call_later(0, self.exit_all)
 
     def start_of(self, pid, told):
-        if told is not None and self._clock_agrees:
+        if told is not None and self._clock_checks >= CLOCK_CHECKS:
             return told
         proc = procs.read_proc(pid)
         start = proc.start if proc is not None else 0
-        if told is not None and proc is not None and self._clock_agrees is None:
-            # Checked on the first child: a kernel that stamps its processes
-            # otherwise keeps every record to /proc's word.
-            self._clock_agrees = start == told
+        if told is not None and proc is not None and self._clock_checks >= 0:
+            # Checked on the first children: a kernel (or an emulated /proc)
+            # that stamps its processes otherwise keeps every record to /proc's word.
+            self._clock_checks = self._clock_checks + 1 if start == told else -1
         return start
 
     def write_later(self, unit):
@@ -314,4 +317,3 @@ class Runner(Host):
             self.recorder.close()
             self.recorder = None
         self.loop.close()
-
