@@ -148,6 +148,28 @@ def test_knob_readers(tmp_path):
     assert os.path.basename(layout.supervise_dir(s)) == "supervise"
 
 
+@pytest.mark.parametrize("directory", ["", "/", "//", "S", "S/", "S//", "./S", "../S/", "/a/b/",
+                                       "S/..", "a b/\u00e9"])
+def test_layout_join_is_os_path_join(directory, tmp_path):
+    """pv.layout.join stands in for os.path.join where pv-svc may not load os."""
+    for name in ("supervise", "control", "event"):
+        assert layout.join(directory, name) == os.path.join(directory, name)
+    assert layout.join(tmp_path, "ok") == os.path.join(str(tmp_path), "ok")    # a path-like
+
+
+def test_read_regular(tmp_path):
+    """What the supervisor reads knobs and run with: whole, bounded, never a FIFO."""
+    path = tmp_path / "knob"
+    for data in (b"", b"x", b"y" * 70000):
+        path.write_bytes(data)
+        assert servicedir.read_regular(str(path)) == data
+        assert servicedir.read_regular(str(path), 5) == data[:5]
+    os.mkfifo(str(tmp_path / "fifo"))      # opened for reading without blocking, then refused
+    for bad in ("fifo", ""):
+        with pytest.raises(OSError):
+            servicedir.read_regular(str(tmp_path / bad))
+
+
 def test_waiting_is_neither_down_nor_finished_for_waits():
     from pv import wait
     from pv.supervise.states import Phase as P
