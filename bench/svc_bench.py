@@ -7,7 +7,8 @@ The work tree's pv-scan, and one of each --server REV, each supervise N
 services whose run is measure.SERVICE_RUN.  Then, REPS times and in a
 rotating order: `python3 -I -S -c pass` (the floor), and `pv-svc -t -w up`
 of the work tree and of each REV (exported with git archive, byte-compiled)
-against each pv-scan, each on a service not restarted for the longest time.  A restart is timed
+against each pv-scan, each on a service not restarted for the longest time,
+each followed by measure.settle (the restarted run past its exec, 20 ms).  A restart is timed
 from its launch until the command has exited (waited for on a pidfd) and
 until the service's new pid runs (as measure.new_pid_after); medians,
 multiples of the floor's median, and the load average.  bench/README.md,
