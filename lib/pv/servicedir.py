@@ -70,30 +70,17 @@ class KnobError(ValueError):
     """A knob file exists but its content is not valid."""
 
 
-def open_regular(path):
-    """``path`` opened for reading as a binary file object, if it is a regular file.
+def read_regular(path, limit=1 << 20):
+    """At most ``limit`` bytes of ``path``, if it is a regular file.
 
     Opened without blocking and checked on the descriptor: a FIFO put in
     place of a knob would otherwise block the supervisor (and every service
     of pv-scan) in open(2) until someone writes to it.  OSError, with the
-    reason "not a regular file" for anything else.
+    reason "not a regular file" for anything else.  No file object: the
+    supervisor reads ``run`` and its knobs at every start, and a buffered
+    reader costs as much as the reads (here one of fstat's size, and the
+    one that finds the end).
     """
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise OSError(errno.EINVAL, "not a regular file", path)
-        os.set_blocking(fd, True)
-    except BaseException:
-        os.close(fd)
-        raise
-    return os.fdopen(fd, "rb")
-
-
-def read_regular(path, limit=1 << 20):
-    """At most ``limit`` bytes of the regular file ``path``; OSError as for
-    ``open_regular``.  No file object: the supervisor reads ``run`` and its
-    knobs at every start, and a buffered reader costs as much as the reads
-    (here one of fstat's size, and the one that finds the end)."""
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     try:
         info = os.fstat(fd)
@@ -123,8 +110,7 @@ def read_text(path, limit=1 << 20):
 def read_first_line(path):
     """The first line of ``path`` without surrounding white space, or None if absent."""
     try:
-        with open_regular(path) as f:
-            line = f.readline(4096)
+        line = read_regular(path, 4096).split(b"\n", 1)[0]
     except FileNotFoundError:
         return None
     return line.decode("utf-8", "replace").strip()
