@@ -8,13 +8,14 @@ of a killed pv-scan included.
 
 import os
 import resource
+import shutil
 import signal
 import subprocess
 import time
 
 import pytest
 
-from support import (SHORT_TIMEOUT, alive, bin_path, is_supervised, marked_pids, proc_list, read,
+from support import (SHORT_TIMEOUT, TOP, alive, bin_path, is_supervised, marked_pids, proc_list, read,
                      state, supervise_pid, svc, wait_pid, wait_state, wait_until)
 
 SLEEP_RUN = "#!/bin/sh\nexec sleep 1000\n"
@@ -536,3 +537,25 @@ def test_services_get_the_file_limit_pv_scan_was_started_with(procs, tmp_path):
     procs.pv_scan(d, ["u"], preexec_fn=low_soft_limit)
     wait_until(lambda: read(os.path.join(s, "nofile")))
     assert read(os.path.join(s, "nofile")) == "256\n"
+
+
+def test_stops_every_service_when_its_own_files_are_gone(procs, tmp_path):
+    """An upgrade removed pv's files under a running pv-scan: SIGTERM still
+    takes every service down (the stop path imports nothing: before, the
+    needs graph was first loaded at shutdown, and pv-scan died of it)."""
+    tree = tmp_path / "pv"
+    for part in ("bin", "lib"):
+        shutil.copytree(os.path.join(TOP, part), str(tree / part))
+    d = tmp_path / "sv"
+    for name in ("db", "app"):
+        (d / name).mkdir(parents=True)
+        (d / name / "run").write_text(SLEEP_RUN)
+        (d / name / "run").chmod(0o755)
+    procs.markers.append(str(d))
+    scan = procs.start([str(tree / "bin" / "pv-scan"), str(d)], stderr=subprocess.PIPE)
+    pids = [wait_pid(str(d / name)) for name in ("db", "app")]
+    shutil.rmtree(str(tree))
+    scan.send_signal(signal.SIGTERM)
+    _, err = scan.communicate(timeout=SHORT_TIMEOUT)
+    assert (scan.returncode, err) == (0, b"")
+    assert not any(alive(pid) for pid in pids) and marked_pids(str(d)) == []

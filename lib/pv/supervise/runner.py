@@ -15,7 +15,12 @@ from pv.supervise import procs
 from pv.supervise.host import Host
 from pv.supervise.loop import Loop
 from pv.supervise.marks import Marks
+# What taking everything down needs is loaded at start: a supervisor whose
+# files were removed or replaced since (an upgrade) must still stop its
+# services, and an import at shutdown would fail or load other code.
+from pv.supervise.needs import Needs, name_of
 from pv.supervise.states import Event, Phase
+from pv.supervise.supknobs import priority_of
 
 CLOCK_CHECKS = 3     # children whose clock-told start /proc confirms before it is trusted
 
@@ -103,7 +108,6 @@ class Runner(Host):
     def needs(self):
         """The needs graph of the services now supervised, built when first asked."""
         if self._needs is None:
-            from pv.supervise.needs import Needs
             self._needs = Needs(self.services, self._report_needs)
         return self._needs
 
@@ -159,7 +163,6 @@ class Runner(Host):
             self._in_stop_pass = False
 
     def _stop_pass(self):
-        from pv.supervise.needs import name_of
         live = {name_of(s) for s in self.services} if self.needs.needed_by else set()
         top = max((self._priority(s) for s in self.services), default=None)
         now, later = [], []
@@ -177,7 +180,6 @@ class Runner(Host):
         """Its ``priority`` (supknobs): the highest level stops first, and the
         next only once all of it is gone, as supervisord stops its groups."""
         if service.path not in self._priorities:
-            from pv.supervise.supknobs import priority_of
             self._priorities[service.path] = priority_of(service.path)
         return self._priorities[service.path]
 
@@ -232,13 +234,12 @@ class Runner(Host):
         self._run_hook(service, unit, action)
 
     def _run_hook(self, service, unit, hook):
-        from pv.supervise import needs
         from pv.supervise import spawn
         from pv.supervise.knobs import PRIVATE_VARS
         path = hook if os.path.isabs(hook) else os.path.join(service.path, hook)
         env = {k: v for k, v in os.environ.items() if k not in PRIVATE_VARS}
         try:
-            child = spawn.spawn([path, needs.name_of(service)], service.path, env,
+            child = spawn.spawn([path, name_of(service)], service.path, env,
                                 nofile=self.child_nofile)
         except OSError as exc:
             self.report(unit, "warning", "unable to run on-fatal hook %s: %s"

@@ -12,6 +12,7 @@ import os
 import time
 
 from pv import servicedir, status
+from pv.control import letter_signal     # at start: a stop must not need an import (runner.py)
 from pv.signames import signal
 from pv.supervise import execknobs, policy, procs, readiness, spawn, table
 from pv.supervise.facts import UnitFacts
@@ -160,7 +161,6 @@ class Unit(Leftovers, Records):
         return None
 
     def _signal_run(self, letter):
-        from pv.control import letter_signal
         try:
             os.kill(self.run.pid, letter_signal(letter))
         except OSError:
