@@ -53,6 +53,20 @@ def _text(driver, css):
         return ""
 
 
+def _click(wait, by, what):
+    """Click what ``what`` finds, found again if the page redrew it in between
+    (the table is rebuilt at every status update)."""
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+
+    def clicked(driver):
+        try:
+            driver.find_element(by, what).click()
+        except (NoSuchElementException, StaleElementReferenceException):
+            return False
+        return True
+    wait.until(clicked)
+
+
 def test_page_restarts_a_service_and_tails_its_log(procs, tmp_path, browser):
     from selenium.webdriver.support.ui import WebDriverWait
     scan = tmp_path / "D"
@@ -69,20 +83,20 @@ def test_page_restarts_a_service_and_tails_its_log(procs, tmp_path, browser):
     wait.until(lambda d: _text(d, "#row-web td.pid") == str(old))
     assert _text(browser, "#row-batch .state") == "down"
     assert _text(browser, "#row-web .state") == "running"
-    browser.find_element("css selector", "#row-web button.restart").click()
+    _click(wait, "css selector", "#row-web button.restart")
     new = wait_pid(web, not_pid=old)
     wait.until(lambda d: _text(d, "#row-web td.pid") == str(supervise_pid(web)))
     assert supervise_pid(web) not in (0, old) and new != old
-    browser.find_element("css selector", "#row-ticker button:last-child").click()
+    _click(wait, "css selector", "#row-ticker button:last-child")
     wait.until(lambda d: _text(d, "#log").count("tick") >= 2)
     assert "group team" in _text(browser, "#groups")
     ticker = os.path.join(str(scan), "ticker")
     old_ticker = wait_pid(ticker)
-    browser.find_element("xpath", "//div[@id='groups']/p/button[text()='restart']").click()
+    _click(wait, "xpath", "//div[@id='groups']/p/button[text()='restart']")
     wait.until(lambda d: _text(d, "#row-batch .state") == "running")
     assert wait_pid(ticker, not_pid=old_ticker) != old_ticker
     web_pid = supervise_pid(web)
-    browser.find_element("css selector", "#restart-all").click()
+    _click(wait, "css selector", "#restart-all")
     assert wait_pid(web, not_pid=web_pid) != web_pid
     wait.until(lambda d: _text(d, "#row-web td.pid") == str(supervise_pid(web)))
     shot = str(tmp_path / "pv-http-page.png")

@@ -331,10 +331,13 @@ def test_log_pipe_survives_restarts_of_both_sides(procs, svdir):
            "else 0\nwhile True:\n    sys.stdout.write('%%d\\n' %% n); sys.stdout.flush()\n"
            "    n += 1; open('next.tmp', 'w').write(str(n)); os.replace('next.tmp', 'next')\n"
            "    time.sleep(0.001)\n") % __import__("sys").executable
-    logger = ("#!%s\nimport signal, sys\nstop = []\n"
+    # The logger writes all it has read before it goes: a buffered
+    # sys.stdin would drop the lines read ahead of the one it stops after.
+    logger = ("#!%s\nimport os, signal\nstop = []\n"
               "signal.signal(signal.SIGTERM, lambda *a: stop.append(1))\n"
-              "out = open('../logged', 'a')\nfor line in iter(sys.stdin.readline, ''):\n"
-              "    out.write(line); out.flush()\n    if stop: break\n") % __import__("sys").executable
+              "out = os.open('../logged', os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)\n"
+              "while not stop:\n    data = os.read(0, 65536)\n    if not data:\n        break\n"
+              "    os.write(out, data)\n") % __import__("sys").executable
     s = svdir(run=run, log__run=logger, down_signal="KILL")
     procs.pv_run(s)
     log = os.path.join(s, "log")
