@@ -23,12 +23,11 @@ RESERVED_FDS = 64          # descriptors kept free for everything but listeners
 SMALL_FD_COUNT = 256       # under any open-file limit a system starts with
 
 
-def reached(condition, state, runit, old_pid=0):
+def reached(condition, state, old_pid=0):
     """Whether the records show ``condition``; ``old_pid`` must have been replaced.
 
     Judged from pv's ``state`` record alone: it is one file, replaced whole,
     so it cannot be seen half-updated as the pair status+state could.
-    ``runit`` is not looked at (it may be None).
     """
     from pv.supervise.states import DOWN_PHASES, ENDED_PHASES, RUN_PHASES, Phase
     word = state.state
@@ -99,18 +98,6 @@ class Listener:
             except OSError:
                 pass
             self.path = None
-
-
-def read_records(service):
-    """(State, RunitStatus) of ``service``; NotSupervised or TempError if unreadable."""
-    from pv import status
-    return status.Reader().records(service)
-
-
-def parse_state(line):
-    """The State of one ``state`` line; ValueError if it is not one JSON object."""
-    from pv import status
-    return status.Reader().state(line)
 
 
 def command(services, letters, condition=None, deadline=None, replace=False):
@@ -262,4 +249,4 @@ def _reached_now(listener, condition, old_pids, reader, woken):
         # Locked and listening, but its first record is not written yet (it is
         # still looking for what a predecessor left running): not yet.
         return False
-    return reached(condition, state, None, old_pids.get(service, 0))
+    return reached(condition, state, old_pids.get(service, 0))

@@ -176,5 +176,5 @@ def test_waiting_is_neither_down_nor_finished_for_waits():
     for word, down, finished in ((P.WAITING, False, False), (P.FINISHING, True, False),
                                  (P.BACKOFF, True, True), (P.STOPPING, False, False)):
         record = State(state=word, pid=0)
-        assert wait.reached("down", record, None) is down
-        assert wait.reached("finished", record, None) is finished
+        assert wait.reached("down", record) is down
+        assert wait.reached("finished", record) is finished

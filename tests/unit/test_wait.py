@@ -1,4 +1,5 @@
-"""pv.wait's pure parts: the state parser pv-ctl status uses, the descriptor budget."""
+"""The pure parts of a wait: the state parser (pv.status.Reader) that waits and pv-ctl
+status use, the descriptor budget."""
 
 import os
 import resource
@@ -16,7 +17,7 @@ def test_parse_state_reads_what_status_writes():
     state = status.State(pid=42, state="running", want="up", since=1795967806.25,
                          reason='a "quoted" reason \\ \u00e9', extra={"from_newer_pv": [1, {}]})
     line = state.to_json().rstrip("\n")
-    parsed = wait.parse_state(line)
+    parsed = status.Reader().state(line)
     assert parsed == state == status.State.from_json(line)
     assert parsed.extra == {"from_newer_pv": [1, {}]}
 
@@ -28,17 +29,17 @@ BAD_LINES = ["", "[1]", '{"pid": NaN}', '{"pid": 1} junk', '{"pid":', '{"pid": I
 @pytest.mark.parametrize("line", BAD_LINES)
 def test_parse_state_refuses_what_is_not_one_json_object(line):
     with pytest.raises(ValueError):
-        wait.parse_state(line)
+        status.Reader().state(line)
 
 
 def test_parse_state_refuses_them_without_the_json_package_too():
     # pytest has loaded json; pv-ctl has not, and then _json (before 3.12)
     # fails on a cut-short string with SystemError instead of its ValueError.
-    code = ("import sys; sys.path.insert(0, %r); from pv import wait\n"
+    code = ("import sys; sys.path.insert(0, %r); from pv import status\n"
             "assert 'json' not in sys.modules\n"
             "for line in %r:\n"
             "    try:\n"
-            "        wait.parse_state(line)\n"
+            "        status.Reader().state(line)\n"
             "    except ValueError:\n"
             "        continue\n"
             "    raise SystemExit('accepted %%r' %% line[:20])\n" % (LIB, BAD_LINES))

@@ -36,11 +36,11 @@ class Change:
 
 def classify(target):
     """The Change of one ``ctl_names.Target`` in the scan directory."""
-    from pv import control, servicedir, wait
+    from pv import control, servicedir, status
     if not control.is_supervised(target.path):
         return Change(target.name, target.path, ADDED)
     try:
-        state, _ = wait.read_records(target.path)
+        state, _ = status.Reader().records(target.path)
     except PvError:
         return Change(target.name, target.path, ADDED)
     recorded = getattr(state, "config", "") or ""

@@ -13,7 +13,7 @@ start-secs plus a margin from now, or the caller's ``-w``.
 import select
 import time
 
-from pv import servicedir, wait
+from pv import servicedir, status, wait
 from pv.diag import EXIT_NO, PvError
 
 MARGIN_SECS = 2.0
@@ -51,7 +51,7 @@ def _start_secs(target):
 def _follow(target, wait_secs):
     """None once started, ``late`` at the deadline, else why it is not started."""
     try:
-        state, _ = wait.read_records(target.path)
+        state, _ = status.Reader().records(target.path)
     except PvError as exc:
         return exc.reason
     if state.state != STARTING:
@@ -63,7 +63,7 @@ def _follow(target, wait_secs):
     try:
         while True:
             try:
-                state, _ = wait.read_records(target.path)
+                state, _ = status.Reader().records(target.path)
             except PvError as exc:
                 return exc.reason
             if state.state in STARTED and state.pid == pid:

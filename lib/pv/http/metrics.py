@@ -66,10 +66,10 @@ def sessions(proc="/proc"):
 
 def _readiness(target, reader):
     try:
-        state, runit = reader.records(target.path)
+        state, _ = reader.records(target.path)
     except PvError:
         return False
-    return wait.reached("ready", state, runit)
+    return wait.reached("ready", state)
 
 
 def _exit_code(row):

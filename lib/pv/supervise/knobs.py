@@ -107,11 +107,11 @@ class Knobs:
             return "", None
         return self.read(readiness.method, (self.path,), ("", None))
 
-    def environment(self, exec_spec, marker, instance, base=None):
-        """The run's environment: ours less PRIVATE_VARS (``base``, if the host
-        keeps it made), then the user's HOME etc. and the environment file,
+    def environment(self, exec_spec, marker, instance, base):
+        """The run's environment: ``base`` (ours less PRIVATE_VARS, made once
+        by the host), then the user's HOME etc. and the environment file,
         then env/, then the marker and PV_INSTANCE."""
-        env = dict(base) if base is not None else base_environment()
+        env = dict(base)
         env.update(exec_spec.env)
         try:
             if not self.absent(servicedir.ENVDIR):

@@ -150,7 +150,7 @@ class SuperviseDir:
             return ""
 
     def write(self, runit, state):
-        """Write every record that changed; True if one did.
+        """Write every record that changed.
 
         status, stat, pid, state in this order, the state last (see
         ``status.write_all``), each by ``fill_spare`` and ``swap_in``: every new
@@ -165,7 +165,6 @@ class SuperviseDir:
         for name, data in changed:
             swap_in(self.path, name)
             self._written[name] = data
-        return bool(changed)
 
     @property
     def listening(self):
